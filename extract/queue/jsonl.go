@@ -1,0 +1,234 @@
+package queue
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"unicode/utf8"
+)
+
+const (
+	// maxLine is the longest line (without its line end) that is parsed;
+	// a longer one is skipped as a ParseError.
+	maxLine = 1 << 20
+	// headSize is how much of the file's start Cursor.Head covers.
+	headSize = 4096
+)
+
+// readJSONL reads the JSON Lines file at path from the cursor on.
+func readJSONL(ctx context.Context, path string, from Cursor) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+
+	c := newCollector(path)
+	var start Cursor
+	if from != (Cursor{}) {
+		ok, err := resumable(f, st.Size(), from)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			start = from
+		} else {
+			c.res.Restarted = true
+		}
+	}
+	if _, err := f.Seek(start.Offset, io.SeekStart); err != nil {
+		return nil, err
+	}
+
+	br := bufio.NewReaderSize(f, 64<<10)
+	off, line := start.Offset, start.Line
+	var (
+		buf []byte
+		lp  lineParser
+	)
+	for read := 0; ; read++ {
+		if read%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		raw, n, err := readLine(br, buf[:0])
+		buf = raw
+		if err == io.EOF {
+			// Bytes after the last '\n' are a line still being written.
+			c.res.Pending = n > 0
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		off += n
+		line++
+		text := trimEOL(raw)
+		if len(text) > maxLine {
+			c.skip(line, fmt.Errorf("%w: more than %d bytes", errLineTooLong, maxLine))
+			continue
+		}
+		if isBlank(text) {
+			continue
+		}
+		e, err := lp.parse(text, line)
+		if err != nil {
+			c.skip(line, err)
+			continue
+		}
+		c.add(e)
+	}
+
+	res := c.result()
+	res.Next = Cursor{Offset: off, Line: line}
+	if off > 0 {
+		if res.Next.Head, err = headHash(f, off); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// resumable reports whether reading f (of the given size) can go on at from:
+// the file still starts with the bytes from.Head covers, and from.Offset is
+// within the file, just after a line end.
+func resumable(f *os.File, size int64, from Cursor) (bool, error) {
+	if from.Offset <= 0 || from.Line <= 0 || from.Offset > size || from.Head == "" {
+		return false, nil
+	}
+	head, err := headHash(f, from.Offset)
+	if err != nil || head != from.Head {
+		return false, err
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], from.Offset-1); err != nil {
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	return last[0] == '\n', nil
+}
+
+// headHash returns the hex SHA-256 of the first min(n, headSize) bytes of f,
+// or "" when f is shorter than that.
+func headHash(f *os.File, n int64) (string, error) {
+	b := make([]byte, min(n, headSize))
+	if _, err := f.ReadAt(b, 0); err != nil {
+		if errors.Is(err, io.EOF) {
+			return "", nil
+		}
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// readLine reads one line through its '\n', appending it to buf. It returns
+// the line (or, past maxLine+2 bytes, only its start, which is enough to tell
+// it is too long) and n, the number of bytes it consumed. At the end of the
+// input it returns io.EOF, with n > 0 when there was a last line without a
+// '\n'.
+func readLine(br *bufio.Reader, buf []byte) (line []byte, n int64, err error) {
+	for {
+		frag, err := br.ReadSlice('\n')
+		n += int64(len(frag))
+		// A cut line does not end in '\n', so it stays longer than maxLine
+		// once its (absent) line end is trimmed.
+		if room := maxLine + 2 - len(buf); room > 0 {
+			buf = append(buf, frag[:min(room, len(frag))]...)
+		}
+		if err != bufio.ErrBufferFull {
+			return buf, n, err
+		}
+	}
+}
+
+// trimEOL removes a trailing "\n" or "\r\n".
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+// isBlank reports whether b holds only spaces, tabs and carriage returns.
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// lineParser parses lines of the JSON Lines queue, reusing its map.
+type lineParser struct {
+	m map[string]json.RawMessage
+}
+
+// parse parses one non-blank line of the JSON Lines queue. The map (not
+// a struct) keeps key matching exact: encoding/json folds case for struct fields.
+func (lp *lineParser) parse(text []byte, line int) (Entity, error) {
+	if t := bytes.TrimLeft(text, " \t\r"); len(t) == 0 || t[0] != '{' {
+		return Entity{}, errNotObject
+	}
+	if lp.m == nil {
+		lp.m = make(map[string]json.RawMessage, 8)
+	}
+	clear(lp.m)
+	m := lp.m
+	if err := json.Unmarshal(text, &m); err != nil {
+		return Entity{}, fmt.Errorf("%w: %v", errNotObject, err)
+	}
+	var (
+		raw rawEntity
+		err error
+	)
+	for _, p := range []struct {
+		key string
+		dst *field
+	}{
+		{"PartitionKey", &raw.partitionKey},
+		{"RowKey", &raw.rowKey},
+		{"Timestamp", &raw.timestamp},
+		{"CallId", &raw.callID},
+		{"ChangeType", &raw.changeType},
+		{"Source", &raw.source},
+	} {
+		if *p.dst, err = jsonString(m[p.key]); err != nil {
+			return Entity{}, fmt.Errorf("%s: %w", p.key, err)
+		}
+	}
+	return raw.entity(line)
+}
+
+// jsonString decodes a JSON value that must be a string; an absent value or
+// null gives an absent field.
+func jsonString(v json.RawMessage) (field, error) {
+	v = bytes.TrimSpace(v)
+	switch {
+	case len(v) == 0 || v[0] == 'n': // absent or null (the line was valid JSON)
+		return field{}, nil
+	case v[0] != '"':
+		return field{}, errNotString
+	}
+	if s := v[1 : len(v)-1]; bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		return field{s: string(s), ok: true}, nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return field{}, err
+	}
+	return field{s: s, ok: true}, nil
+}
