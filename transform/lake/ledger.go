@@ -1,0 +1,146 @@
+package lake
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Entry is what the ledger knows of one call in the lake.
+type Entry struct {
+	ID           string    `json:"id"`
+	Source       string    `json:"source"`
+	Version      int64     `json:"version"`
+	LastModified time.Time `json:"last_modified"`
+	// Fetched is when the record was last read from its source (whether or not it changed).
+	Fetched time.Time `json:"fetched"`
+	// Date is the partition (the call's UTC start date) and Group the file group
+	// whose files hold the call's rows in every table.
+	Date  string `json:"date"`
+	Group string `json:"group"`
+}
+
+// ledger is the in-memory index of the lake: one entry per call, stored as one
+// JSON Lines shard per partition date under {state}/ledger/.
+type ledger struct {
+	dir     string
+	entries map[string]*Entry
+	// groups maps "date/group" to the ids whose rows the group's files hold.
+	groups map[string]map[string]struct{}
+}
+
+func groupKey(date, group string) string { return date + "/" + group }
+
+func loadLedger(dir string) (*ledger, error) {
+	l := &ledger{dir: dir, entries: map[string]*Entry{}, groups: map[string]map[string]struct{}{}}
+	names, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return l, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger: %w", err)
+	}
+	for _, n := range names {
+		if n.IsDir() || !strings.HasSuffix(n.Name(), ".jsonl") || isTmp(n.Name()) {
+			continue
+		}
+		if err := l.loadShard(filepath.Join(dir, n.Name())); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func (l *ledger) loadShard(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading ledger: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		e := new(Entry)
+		if err := json.Unmarshal(sc.Bytes(), e); err != nil || e.ID == "" || e.Date == "" || e.Group == "" {
+			if err == nil {
+				err = fmt.Errorf("entry lacks id, date or group")
+			}
+			return fmt.Errorf("ledger %s:%d: %w", path, line, err)
+		}
+		l.put(e)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading ledger %s: %w", path, err)
+	}
+	return nil
+}
+
+// put adds or replaces an entry, keeping the group index right.
+func (l *ledger) put(e *Entry) {
+	if old, ok := l.entries[e.ID]; ok {
+		l.unlink(old)
+	}
+	l.entries[e.ID] = e
+	k := groupKey(e.Date, e.Group)
+	g := l.groups[k]
+	if g == nil {
+		g = map[string]struct{}{}
+		l.groups[k] = g
+	}
+	g[e.ID] = struct{}{}
+}
+
+func (l *ledger) unlink(e *Entry) {
+	k := groupKey(e.Date, e.Group)
+	if g := l.groups[k]; g != nil {
+		delete(g, e.ID)
+		if len(g) == 0 {
+			delete(l.groups, k)
+		}
+	}
+}
+
+// shardPath is the ledger file of one partition date.
+func (l *ledger) shardPath(date string) string {
+	return filepath.Join(l.dir, date+".jsonl")
+}
+
+// encodeShard renders the entries of one date, sorted by id, as the shard's
+// content; with overrides applied (entries of a commit not yet in memory).
+func (l *ledger) encodeShard(date string, overrides map[string]*Entry) []byte {
+	var list []*Entry
+	for _, e := range l.entries {
+		if o, ok := overrides[e.ID]; ok {
+			if o.Date == date {
+				list = append(list, o)
+			}
+			continue
+		}
+		if e.Date == date {
+			list = append(list, e)
+		}
+	}
+	for id, o := range overrides {
+		if _, ok := l.entries[id]; !ok && o.Date == date {
+			list = append(list, o)
+		}
+	}
+	slices.SortFunc(list, func(a, b *Entry) int { return strings.Compare(a.ID, b.ID) })
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, e := range list {
+		enc.Encode(e) // an Entry always encodes
+	}
+	return buf.Bytes()
+}

@@ -1,0 +1,203 @@
+package lake
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// partWriter streams record batches of one table into one staged Parquet file.
+type partWriter struct {
+	tmp, final string
+	f          *os.File
+	bw         *bufio.Writer
+	fw         *pqarrow.FileWriter
+	rows       int64
+}
+
+// writeOnly hides the file's Close from the Parquet writer, which would
+// otherwise close it before it is synced.
+type writeOnly struct{ w *bufio.Writer }
+
+func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
+
+func newPartWriter(final string, schema *arrow.Schema, mem memory.Allocator) (*partWriter, error) {
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return nil, err
+	}
+	tmp := tmpName(final)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithMaxRowGroupLength(1<<20),
+		parquet.WithAllocator(mem),
+		parquet.WithCreatedBy("callstats"),
+	)
+	fw, err := pqarrow.NewFileWriter(schema, writeOnly{bw}, props,
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	return &partWriter{tmp: tmp, final: final, f: f, bw: bw, fw: fw}, nil
+}
+
+func (w *partWriter) write(rec arrow.RecordBatch) error {
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	if err := w.fw.Write(rec); err != nil {
+		return fmt.Errorf("writing %s: %w", w.final, err)
+	}
+	w.rows += rec.NumRows()
+	return nil
+}
+
+// finish writes the footer and makes the staged file durable.
+func (w *partWriter) finish() error {
+	err := w.fw.Close()
+	if err == nil {
+		err = w.bw.Flush()
+	}
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(w.tmp)
+		return fmt.Errorf("writing %s: %w", w.final, err)
+	}
+	return nil
+}
+
+// abort drops the staged file.
+func (w *partWriter) abort() {
+	w.fw.Close()
+	w.f.Close()
+	os.Remove(w.tmp)
+}
+
+// readParquet calls fn with every record batch of a Parquet file.
+func readParquet(ctx context.Context, path string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	pf, err := file.OpenParquetFile(path, false, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, mem)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer rr.Release()
+	for rr.Next() {
+		if err := fn(rr.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	return nil
+}
+
+// fileSchema returns the Arrow schema stored in a Parquet file.
+func fileSchema(path string, mem memory.Allocator) (*arrow.Schema, error) {
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return fr.Schema()
+}
+
+// copyWithout stages a copy of src without the rows whose call_id is in drop.
+// It returns the writer (nil when no row is left).
+func copyWithout(ctx context.Context, src, final string, drop map[string]struct{}, mem memory.Allocator) (*partWriter, error) {
+	schema, err := fileSchema(src, mem)
+	if err != nil {
+		return nil, err
+	}
+	col := schema.FieldIndices("call_id")
+	if len(col) != 1 {
+		return nil, fmt.Errorf("rewriting %s: no call_id column", src)
+	}
+	var w *partWriter
+	err = readParquet(ctx, src, mem, func(rec arrow.RecordBatch) error {
+		ids, ok := rec.Column(col[0]).(*array.String)
+		if !ok {
+			return fmt.Errorf("rewriting %s: call_id is %s, not a string", src, rec.Column(col[0]).DataType())
+		}
+		n := int(rec.NumRows())
+		for i := 0; i < n; {
+			// Rows of one call are contiguous: copy runs of kept rows as slices.
+			j := i
+			for j < n && !dropped(ids, j, drop) {
+				j++
+			}
+			if j > i {
+				if w == nil {
+					if w, err = newPartWriter(final, schema, mem); err != nil {
+						return err
+					}
+				}
+				s := rec.NewSlice(int64(i), int64(j))
+				err := w.write(s)
+				s.Release()
+				if err != nil {
+					return err
+				}
+			}
+			for j < n && dropped(ids, j, drop) {
+				j++
+			}
+			i = j
+		}
+		return nil
+	})
+	if err != nil {
+		if w != nil {
+			w.abort()
+		}
+		return nil, err
+	}
+	if w != nil {
+		if err := w.finish(); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func dropped(ids *array.String, i int, drop map[string]struct{}) bool {
+	if ids.IsNull(i) {
+		return false
+	}
+	_, ok := drop[ids.Value(i)]
+	return ok
+}

@@ -1,0 +1,41 @@
+package lake
+
+import (
+	"context"
+	"path/filepath"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Files lists the Parquet files of a table in a lake, in partition order.
+func Files(dir, table string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, table, "date=*", "*.parquet"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Scan calls fn with every record batch of a table in a lake. The batch is
+// released when fn returns; retain what you keep.
+func Scan(ctx context.Context, dir, table string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	files, err := Files(dir, table)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := readParquet(ctx, f, mem, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
