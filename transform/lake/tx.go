@@ -2,6 +2,8 @@ package lake
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,7 +90,7 @@ func (l *Lake) Begin(now time.Time) *Tx {
 	l.seq++
 	return &Tx{
 		l:       l,
-		group:   fmt.Sprintf("part-%s-%d", now.UTC().Format("20060102T150405.000000000"), l.seq),
+		group:   newGroupName(now, l.seq),
 		now:     now.UTC(),
 		parts:   map[string]*datePart{},
 		entries: map[string]*Entry{},
@@ -97,6 +99,14 @@ func (l *Lake) Begin(now time.Time) *Tx {
 		stats:   Stats{Rows: map[string]int64{}},
 		rowCap:  64 << 10,
 	}
+}
+
+// newGroupName names a file group: sortable by time, and unique even when the
+// job clock is fixed (CALLSTATS_NOW) and runs repeat, thanks to its random part.
+func newGroupName(now time.Time, seq int) string {
+	var r [6]byte
+	rand.Read(r[:])
+	return fmt.Sprintf("part-%s-%s-%d", now.UTC().Format("20060102T150405"), hex.EncodeToString(r[:]), seq)
 }
 
 // Len is the number of calls staged (added, replaced or refreshed).
