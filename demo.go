@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"callstats/config"
+	"callstats/extract/graph/graphgen"
+	"callstats/extract/graph/graphtest"
+	"callstats/jobs"
+	"callstats/transform/lake"
+)
+
+// demoMarker marks a directory the demo made, so that it may clear it on the next run.
+const demoMarker = ".callstats-demo"
+
+// runDemo starts the fake Graph with a generated week, writes the queue a
+// receiver would have written, and runs two nights of ingest against it.
+func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs.Env) int {
+	if err := prepareDemoDir(dir); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+		return exitCannot
+	}
+	clock := time.Now().UTC()
+	if v, ok := os.LookupEnv("CALLSTATS_NOW"); ok {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: CALLSTATS_NOW: %v\n", err)
+			return exitCannot
+		}
+		clock = t.UTC()
+	}
+	// The last complete ISO week before the clock, in UTC.
+	day := clock.Truncate(24 * time.Hour)
+	monday := day.AddDate(0, 0, -((int(day.Weekday())+6)%7)-7)
+	calls := graphgen.Week(graphgen.Options{Seed: 47, Start: monday, Days: 7, Calls: 400})
+
+	srv := graphtest.NewServer(graphtest.Options{})
+	defer srv.Close()
+	for _, c := range calls {
+		if err := srv.Put(c.Raw); err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+			return exitCannot
+		}
+	}
+	// Night 1 runs early on the Monday after the week.
+	night1 := monday.AddDate(0, 0, 7).Add(2 * time.Hour)
+	abs, _ := filepath.Abs(dir)
+	cfg := config.Default()
+	cfg.Queue.Path = filepath.Join(abs, "queue", "callids.jsonl")
+	cfg.StateDir = filepath.Join(abs, "state")
+	cfg.Output.Dir = filepath.Join(abs, "lake")
+	cfg.Reports.Dir = filepath.Join(abs, "reports")
+	cfg.Teams = &config.Teams{
+		TenantID: "tenant-1", ClientID: "client-1", ClientSecret: config.NewSecret("secret-1"),
+		GraphURL: srv.URL, LoginURL: srv.URL,
+	}
+	cfg.ApplyDefaults()
+	now := night1
+	cfg.Now = func() time.Time { return now }
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: config: %v\n", err)
+		return exitCannot
+	}
+
+	// The receiver's queue: a created and usually an updated notification per
+	// call, a few minutes after it ended.
+	var q bytes.Buffer
+	for i, c := range calls {
+		at := c.End.Add(time.Duration(2+i%7) * time.Minute)
+		writeEntity(&q, c.ID, "created", at)
+		if i%3 == 0 {
+			writeEntity(&q, c.ID, "updated", at.Add(40*time.Second))
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Queue.Path), 0o755); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+		return exitCannot
+	}
+	if err := lake.WriteFileAtomic(cfg.Queue.Path, q.Bytes()); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+		return exitCannot
+	}
+	// Records not ready at first (404), and Graph throttling the first requests.
+	for _, c := range calls[len(calls)-6:] {
+		srv.NotReady(c.ID, 1)
+	}
+	srv.Throttle(3, time.Second)
+
+	fmt.Fprintf(stdout, "callstats demo: %d generated Teams calls of the week of %s on a fake Graph at %s\n\n",
+		len(calls), monday.Format("2006-01-02"), srv.URL)
+	fmt.Fprintf(stdout, "Night 1 (%s):\n", night1.Format(time.RFC3339))
+	sum, err := jobs.Ingest(ctx, cfg, env)
+	if code := demoStep(sum, err, stdout, stderr); code != exitOK {
+		return code
+	}
+
+	// During the day, later telemetry raises the version of some records and
+	// the receiver queues their "updated" notifications.
+	var upd bytes.Buffer
+	for i, c := range calls {
+		if i%40 != 5 {
+			continue
+		}
+		c2 := graphgen.Update(c, 1)
+		if err := srv.Put(c2.Raw); err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+			return exitCannot
+		}
+		writeEntity(&upd, c.ID, "updated", night1.Add(5*time.Hour))
+	}
+	if err := appendFile(cfg.Queue.Path, upd.Bytes()); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+		return exitCannot
+	}
+	now = night1.Add(24 * time.Hour)
+	fmt.Fprintf(stdout, "\nNight 2 (%s):\n", now.Format(time.RFC3339))
+	sum, err = jobs.Ingest(ctx, cfg, env)
+	if code := demoStep(sum, err, stdout, stderr); code != exitOK {
+		return code
+	}
+
+	if err := printHeadlines(ctx, stdout, cfg.Output.Dir); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: reading the lake back: %v\n", err)
+		return exitCannot
+	}
+	fmt.Fprintf(stdout, "\nLake:  %s\n", cfg.Output.Dir)
+	fmt.Fprintf(stdout, "Query it, e.g. with DuckDB:\n  SELECT quality, count(*) FROM read_parquet('%s/streams/*/*.parquet', hive_partitioning=true) GROUP BY 1;\n", cfg.Output.Dir)
+	return exitOK
+}
+
+func demoStep(sum *jobs.Summary, err error, stdout, stderr io.Writer) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: %s\n", oneLine(err))
+		return exitCannot
+	}
+	sum.Print(stdout)
+	return exitOK
+}
+
+// prepareDemoDir empties a directory an earlier demo made, and refuses to
+// touch one it did not make.
+func prepareDemoDir(dir string) error {
+	es, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	case len(es) == 0:
+	default:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return fmt.Errorf("%s exists and was not made by the demo; choose another --dir", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by callstats demo; removed by the next demo run\n"), 0o644)
+}
+
+func writeEntity(b *bytes.Buffer, id, change string, at time.Time) {
+	e := map[string]string{
+		"PartitionKey": at.UTC().Format("2006010215"),
+		"RowKey":       id + "-" + change,
+		"Timestamp":    at.UTC().Format("2006-01-02T15:04:05.000Z"),
+		"CallId":       id,
+		"ChangeType":   change,
+		"Source":       "teams",
+	}
+	line, _ := json.Marshal(e)
+	b.Write(line)
+	b.WriteByte('\n')
+}
+
+// appendFile appends to the queue as the receiver does.
+func appendFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// printHeadlines reads the lake back and prints a few figures.
+func printHeadlines(ctx context.Context, w io.Writer, dir string) error {
+	calls := map[string]int{}
+	n := 0
+	err := lake.Scan(ctx, dir, "calls", nil, func(rec arrow.RecordBatch) error {
+		types := column[*array.String](rec, "call_type")
+		for i := range int(rec.NumRows()) {
+			n++
+			if types != nil && types.IsValid(i) {
+				calls[types.Value(i)]++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	quality := map[string]map[string]int{}
+	err = lake.Scan(ctx, dir, "streams", nil, func(rec arrow.RecordBatch) error {
+		q := column[*array.String](rec, "quality")
+		mt := column[*array.String](rec, "media_type")
+		for i := range int(rec.NumRows()) {
+			m := "all"
+			if mt != nil && mt.IsValid(i) {
+				m = mt.Value(i)
+			}
+			if quality[m] == nil {
+				quality[m] = map[string]int{}
+			}
+			quality[m][q.Value(i)]++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nIn the lake: %d calls (%d peer-to-peer, %d group calls)\n", n, calls["peerToPeer"], calls["groupCall"])
+	for _, m := range []string{"audio", "video", "vbss"} {
+		c := quality[m]
+		if c == nil {
+			continue
+		}
+		classified := c["good"] + c["poor"]
+		rate := 0.0
+		if classified > 0 {
+			rate = 100 * float64(c["poor"]) / float64(classified)
+		}
+		fmt.Fprintf(w, "  %-5s streams: %5d classified, %4.1f%% poor, %d unclassified\n", m, classified, rate, c["unclassified"])
+	}
+	return nil
+}
+
+// column returns a record's column by name, or nil.
+func column[T arrow.Array](rec arrow.RecordBatch, name string) T {
+	var zero T
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return zero
+	}
+	c, _ := rec.Column(idx[0]).(T)
+	return c
+}

@@ -1,0 +1,123 @@
+package jobs
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"callstats/extract/queue"
+	"callstats/transform/lake"
+)
+
+// State files, committed with the lake in the same transaction.
+const (
+	cursorFile  = "queue-cursor.json"
+	pendingFile = "pending.json"
+	failedFile  = "failed.json"
+)
+
+// Pending is a call that could not be fetched yet (not ready, throttled, a
+// server error) and is tried again on the next run.
+type Pending struct {
+	ID            string    `json:"id"`
+	Source        string    `json:"source"`
+	FirstNotified time.Time `json:"first_notified"`
+	LastNotified  time.Time `json:"last_notified"`
+	Attempts      int       `json:"attempts"`
+	LastAttempt   time.Time `json:"last_attempt,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+}
+
+// Failed is a call given up for good: a permanent error, or still not found
+// after the source's retention. It is tried again only if a newer
+// notification for it arrives.
+type Failed struct {
+	ID           string    `json:"id"`
+	Source       string    `json:"source"`
+	LastNotified time.Time `json:"last_notified"`
+	FailedAt     time.Time `json:"failed_at"`
+	Reason       string    `json:"reason"`
+}
+
+// cursorState is where the last run stopped reading the queue file.
+type cursorState struct {
+	Path   string       `json:"path"`
+	Cursor queue.Cursor `json:"cursor"`
+}
+
+// runState is the part of the state the ingest job keeps between runs.
+type runState struct {
+	cursor  cursorState
+	pending map[string]*Pending
+	failed  map[string]*Failed
+}
+
+func loadRunState(lk *lake.Lake) (*runState, error) {
+	st := &runState{pending: map[string]*Pending{}, failed: map[string]*Failed{}}
+	if b, err := lk.ReadState(cursorFile); err != nil {
+		return nil, err
+	} else if b != nil {
+		if err := json.Unmarshal(b, &st.cursor); err != nil {
+			return nil, fmt.Errorf("state %s: %w", cursorFile, err)
+		}
+	}
+	var pend []*Pending
+	if err := readJSON(lk, pendingFile, &pend); err != nil {
+		return nil, err
+	}
+	for _, p := range pend {
+		st.pending[p.ID] = p
+	}
+	var failed []*Failed
+	if err := readJSON(lk, failedFile, &failed); err != nil {
+		return nil, err
+	}
+	for _, f := range failed {
+		st.failed[f.ID] = f
+	}
+	return st, nil
+}
+
+func readJSON(lk *lake.Lake, name string, v any) error {
+	b, err := lk.ReadState(name)
+	if err != nil || b == nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("state %s: %w", name, err)
+	}
+	return nil
+}
+
+// stage puts the run state into a transaction.
+func (st *runState) stage(tx *lake.Tx) error {
+	c, err := json.MarshalIndent(st.cursor, "", "  ")
+	if err != nil {
+		return err
+	}
+	tx.SetState(cursorFile, c)
+	pend := sortedValues(st.pending, func(p *Pending) string { return p.Source + "/" + p.ID })
+	b, err := json.MarshalIndent(pend, "", "  ")
+	if err != nil {
+		return err
+	}
+	tx.SetState(pendingFile, b)
+	failed := sortedValues(st.failed, func(f *Failed) string { return f.Source + "/" + f.ID })
+	b, err = json.MarshalIndent(failed, "", "  ")
+	if err != nil {
+		return err
+	}
+	tx.SetState(failedFile, b)
+	return nil
+}
+
+func sortedValues[T any](m map[string]T, key func(T) string) []T {
+	out := make([]T, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b T) int { return strings.Compare(key(a), key(b)) })
+	return out
+}

@@ -1,0 +1,88 @@
+package jobs
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"callstats/transform/lake"
+)
+
+// Summary is what a run did, printed at its end and logged.
+type Summary struct {
+	Job string
+	// Started is the run's time on the job clock (CALLSTATS_NOW when set);
+	// Elapsed is the wall-clock time it took.
+	Started time.Time
+	Elapsed time.Duration
+	// Done is set when the run got to its end.
+	Done bool
+	// The queue.
+	QueueEntities, QueueErrors, QueueCalls int
+	// UpToDate counts notified calls whose latest notification the lake already covers.
+	UpToDate int
+	// NoSource counts queued calls of a source that is not configured; they stay pending.
+	NoSource int
+	// ToFetch, Fetched, Deferred: records asked for, received, put off to a later run.
+	ToFetch, Fetched, Deferred int
+	// FailedCalls are the records given up for good in this run.
+	FailedCalls []Failed
+	// Pending is how many calls wait for a later run after this one.
+	Pending int
+	// Lake counts what the commits did; LakeCalls is the calls in the lake after the run.
+	Lake      lake.Stats
+	LakeCalls int
+}
+
+func (s *Summary) fail(st *runState, p *Pending, now time.Time, reason string) {
+	f := Failed{ID: p.ID, Source: p.Source, LastNotified: p.LastNotified, FailedAt: now, Reason: reason}
+	st.failed[p.ID] = &f
+	delete(st.pending, p.ID)
+	s.FailedCalls = append(s.FailedCalls, f)
+}
+
+// Print writes the summary for a person to read.
+func (s *Summary) Print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s finished in %s\n", s.Job, s.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(tw, "  queue\t%d notifications, %d calls, %d bad lines skipped\n", s.QueueEntities, s.QueueCalls, s.QueueErrors)
+	fmt.Fprintf(tw, "  fetched\t%d of %d (%d already up to date)\n", s.Fetched, s.ToFetch, s.UpToDate)
+	fmt.Fprintf(tw, "  lake\t%d added, %d replaced by a newer version, %d unchanged; %d calls in the lake\n",
+		s.Lake.Added, s.Lake.Replaced, s.Lake.Unchanged, s.LakeCalls)
+	tables := make([]string, 0, len(s.Lake.Rows))
+	for t := range s.Lake.Rows {
+		tables = append(tables, t)
+	}
+	slices.Sort(tables)
+	var rows []string
+	for _, t := range tables {
+		rows = append(rows, fmt.Sprintf("%s %d", t, s.Lake.Rows[t]))
+	}
+	if len(rows) > 0 {
+		fmt.Fprintf(tw, "  rows written\t%s\n", strings.Join(rows, ", "))
+	}
+	fmt.Fprintf(tw, "  deferred\t%d (tried again next run; %d pending in all)\n", s.Deferred, s.Pending)
+	if s.NoSource > 0 {
+		fmt.Fprintf(tw, "  no source\t%d queued calls of an unconfigured source, kept pending\n", s.NoSource)
+	}
+	fmt.Fprintf(tw, "  failed\t%d\n", len(s.FailedCalls))
+	for _, f := range s.FailedCalls {
+		fmt.Fprintf(tw, "    %s %s\t%s\n", f.Source, f.ID, f.Reason)
+	}
+	tw.Flush()
+}
+
+// LogAttrs renders the summary as structured log attributes.
+func (s *Summary) LogAttrs() []any {
+	return []any{
+		"job", s.Job, "elapsed", s.Elapsed.String(),
+		"queue_entities", s.QueueEntities, "queue_errors", s.QueueErrors, "queue_calls", s.QueueCalls,
+		"up_to_date", s.UpToDate, "to_fetch", s.ToFetch, "fetched", s.Fetched,
+		"added", s.Lake.Added, "replaced", s.Lake.Replaced, "unchanged", s.Lake.Unchanged,
+		"deferred", s.Deferred, "pending", s.Pending, "failed", len(s.FailedCalls),
+		"rows", s.Lake.Rows, "lake_calls", s.LakeCalls,
+	}
+}

@@ -1,0 +1,158 @@
+// Command callstats fetches Teams call records named by a webhook receiver's
+// ID queue, writes them to a Parquet data lake, and reports on them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"callstats/config"
+	"callstats/jobs"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitCannot  = 1 // the run could not complete
+	exitUsage   = 2
+	exitPartial = 3 // completed, but some records failed for good
+)
+
+const usage = `callstats — Teams call records from a webhook ID queue into a Parquet lake.
+
+Usage:
+  callstats ingest --config FILE     queue -> fetch -> lake
+  callstats demo [--dir DIR]         run ingest against a built-in fake Graph with a generated week
+
+Flags common to every verb:
+  --config FILE         YAML config (keys can be overridden by CALLSTATS_<SECTION>_<KEY>)
+  --log-format text|json  log format on stderr (default: text on a terminal, json otherwise)
+  -v                    verbose logs
+
+Exit status: 0 done; 1 could not run (reason on stderr); 2 usage; 3 done, but some records failed for good.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	verb, rest := args[0], args[1:]
+	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "YAML config file")
+	logFormat := fs.String("log-format", "", "text or json")
+	verbose := fs.Bool("v", false, "verbose logs")
+	dir := fs.String("dir", "callstats-demo", "demo: where to put the demo's queue, lake and state")
+	if err := fs.Parse(rest); err != nil {
+		return exitUsage
+	}
+	log, err := newLogger(stderr, *logFormat, *verbose)
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: %v\n", err)
+		return exitUsage
+	}
+	env := jobs.Env{Logger: log}
+	if isTerminal(os.Stderr) {
+		env.Progress = stderr
+	}
+
+	switch verb {
+	case "ingest":
+		cfg, err := config.Load(*cfgPath, os.Environ())
+		if err != nil {
+			fmt.Fprintf(stderr, "callstats: config: %v\n", err)
+			return exitCannot
+		}
+		sum, err := jobs.Ingest(ctx, cfg, env)
+		return finish(sum, err, stdout, stderr, log)
+	case "demo":
+		return runDemo(ctx, *dir, stdout, stderr, env)
+	default:
+		fmt.Fprintf(stderr, "callstats: unknown command %q\n\n%s", verb, usage)
+		return exitUsage
+	}
+}
+
+// finish prints and logs a run's summary and maps its outcome to an exit status.
+// The summary goes to stdout on a terminal, or when records failed, so that a
+// cron run stays quiet on success.
+func finish(sum *jobs.Summary, err error, stdout, stderr io.Writer, log *slog.Logger) int {
+	if sum != nil && sum.Done {
+		log.Info("run finished", sum.LogAttrs()...)
+		if isTerminal(os.Stdout) || len(sum.FailedCalls) > 0 {
+			sum.Print(stdout)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: %s\n", oneLine(err))
+		return exitCannot
+	}
+	if len(sum.FailedCalls) > 0 {
+		fmt.Fprintf(stderr, "callstats: %s finished, but %d records failed for good\n", sum.Job, len(sum.FailedCalls))
+		return exitPartial
+	}
+	return exitOK
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	s = trimPrefix(s, jobs.ErrCannotRun.Error()+": ")
+	for i := range len(s) {
+		if s[i] == '\n' {
+			return s[:i] + " (and more)"
+		}
+	}
+	return s
+}
+
+func trimPrefix(s, p string) string {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
+
+func newLogger(w io.Writer, format string, verbose bool) (*slog.Logger, error) {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "" {
+		format = "json"
+		if isTerminal(os.Stderr) {
+			format = "text"
+		}
+	}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, errors.New(`--log-format must be "text" or "json"`)
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
