@@ -86,7 +86,7 @@ func Ingest(ctx context.Context, cfg *config.Config, env Env) (*Summary, error) 
 	var teams []string
 	want := map[string]bool{}
 	for _, c := range q.Calls {
-		if e, ok := lk.Lookup(c.ID); ok && !c.LastNotified.After(e.Fetched) {
+		if e, ok := lk.Lookup(c.Source, c.ID); ok && !c.LastNotified.After(e.Fetched) {
 			sum.UpToDate++
 			continue
 		}

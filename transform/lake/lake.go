@@ -89,16 +89,16 @@ func Open(ctx context.Context, dir, stateDir string, opts Options) (*Lake, error
 // Dir is the lake's root directory.
 func (l *Lake) Dir() string { return l.dir }
 
-// Lookup returns what the ledger holds for a call.
-func (l *Lake) Lookup(id string) (Entry, bool) {
-	e, ok := l.ledger.entries[id]
+// Lookup returns what the ledger holds for an item of a source.
+func (l *Lake) Lookup(source, id string) (Entry, bool) {
+	e, ok := l.ledger.entries[itemKey(source, id)]
 	if !ok {
 		return Entry{}, false
 	}
 	return *e, true
 }
 
-// Len is the number of calls in the lake.
+// Len is the number of items (calls and log rows) in the lake.
 func (l *Lake) Len() int { return len(l.ledger.entries) }
 
 // ReadState returns a state file committed with Tx.SetState, or nil if there is none.

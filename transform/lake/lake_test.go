@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"callstats/extract/graph"
@@ -166,7 +167,7 @@ func TestCommitWritesPartitionedFiles(t *testing.T) {
 		}
 		return nil
 	})
-	e, ok := l.Lookup(recs[0].ID)
+	e, ok := l.Lookup("teams", recs[0].ID)
 	if !ok || e.Version != 2 || e.Date != "2026-11-12" || !e.Fetched.Equal(t0) {
 		t.Errorf("ledger entry %+v", e)
 	}
@@ -194,7 +195,7 @@ func TestRerunChangesNothing(t *testing.T) {
 	if got := snapshot(t, l.Dir(), mem); !equalSnapshots(before, got) {
 		t.Error("rows changed on rerun")
 	}
-	if e, _ := l.Lookup(recs[0].ID); !e.Fetched.Equal(t0.Add(time.Hour)) {
+	if e, _ := l.Lookup("teams", recs[0].ID); !e.Fetched.Equal(t0.Add(time.Hour)) {
 		t.Errorf("fetch time not refreshed: %v", e.Fetched)
 	}
 }
@@ -248,7 +249,7 @@ func TestNewerVersionReplacesOlder(t *testing.T) {
 	}
 	// Reopening sees the moved entries.
 	l = open(t, dir, mem)
-	if e, _ := l.Lookup(recs[0].ID); !strings.Contains(e.Group, "-r") {
+	if e, _ := l.Lookup("teams", recs[0].ID); !strings.Contains(e.Group, "-r") {
 		t.Errorf("entry not moved to the rewritten group: %+v", e)
 	}
 }
@@ -312,7 +313,7 @@ func TestCrashDuringCommit(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "state", "journal.json")); !os.IsNotExist(err) {
 				t.Errorf("journal left behind: %v", err)
 			}
-			if _, ok := l.Lookup(recs[3].ID); ok != tc.committed {
+			if _, ok := l.Lookup("teams", recs[3].ID); ok != tc.committed {
 				t.Errorf("ledger has the new call: %v, want %v", ok, tc.committed)
 			}
 			// And running the commit again converges on the same lake.
@@ -393,4 +394,87 @@ func equalSnapshots(a, b map[string][]string) bool {
 		}
 	}
 	return true
+}
+
+func TestSameClockCommitsKeepEachOther(t *testing.T) {
+	// With CALLSTATS_NOW fixed, every run has the same clock; their file
+	// groups must still not collide.
+	dir := t.TempDir()
+	recs := samples(t)
+	put(t, open(t, dir, nil), t0, recs[0])
+	put(t, open(t, dir, nil), t0, recs[1])
+	put(t, open(t, dir, nil), t0, recs[2])
+	if got := callIDs(t, filepath.Join(dir, "lake"), nil); len(got) != 3 {
+		t.Fatalf("calls %v, want 3", got)
+	}
+}
+
+func TestPutFileReplacesPartitionFile(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	l := open(t, dir, mem)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "source", Type: arrow.BinaryTypes.String}, {Name: "missed", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	write := func(missed int64) {
+		b := array.NewRecordBuilder(mem, schema)
+		defer b.Release()
+		b.Field(0).(*array.StringBuilder).Append("teams")
+		b.Field(1).(*array.Int64Builder).Append(missed)
+		rec := b.NewRecordBatch()
+		defer rec.Release()
+		tx := l.Begin(t0)
+		if err := tx.PutFile("reconcile", "2026-11-12", "teams", rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.PutFile("reconcile", "2026-11-12", "teams", rec); err == nil {
+			t.Fatal("the same file staged twice in one transaction")
+		}
+		if _, err := tx.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(3)
+	write(5)
+	files, _ := Files(l.Dir(), "reconcile")
+	if len(files) != 1 || filepath.Base(files[0]) != "teams.parquet" {
+		t.Fatalf("files %v", files)
+	}
+	var got []string
+	Scan(context.Background(), l.Dir(), "reconcile", mem, func(rec arrow.RecordBatch) error {
+		for i := range int(rec.NumRows()) {
+			got = append(got, rec.Column(1).ValueStr(i))
+		}
+		return nil
+	})
+	if !slices.Equal(got, []string{"5"}) {
+		t.Fatalf("rows %v, want the second write only", got)
+	}
+}
+
+func TestItemsOfSourcesAreApart(t *testing.T) {
+	l := open(t, t.TempDir(), nil)
+	rec := samples(t)[1]
+	tx := l.Begin(t0)
+	if _, err := tx.PutGraph(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	it := Item{Source: "other", ID: rec.ID, Start: rec.StartDateTime}
+	if _, err := tx.Put(context.Background(), it, func(*transform.Builder, time.Time) {}); err != nil {
+		t.Fatalf("same id, other source: %v", err)
+	}
+	if _, err := tx.Put(context.Background(), Item{Source: "a/b", ID: "x"}, nil); err == nil {
+		t.Fatal("a source with '/' was accepted")
+	}
+	if _, err := tx.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.Lookup("teams", rec.ID); !ok {
+		t.Error("teams item missing")
+	}
+	if _, ok := l.Lookup("other", rec.ID); !ok {
+		t.Error("other item missing")
+	}
+	if l.Len() != 2 {
+		t.Errorf("Len %d", l.Len())
+	}
 }

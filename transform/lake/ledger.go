@@ -12,9 +12,11 @@ import (
 	"time"
 )
 
-// Entry is what the ledger knows of one call in the lake.
+// Entry is what the ledger knows of one item in the lake: a call record, or a
+// row of a source's own log (a PSTN or Direct Routing row).
 type Entry struct {
-	ID           string    `json:"id"`
+	ID string `json:"id"`
+	// Source is the kind of item: "teams", "ringcentral", "pstn", "direct_routing".
 	Source       string    `json:"source"`
 	Version      int64     `json:"version"`
 	LastModified time.Time `json:"last_modified"`
@@ -29,13 +31,19 @@ type Entry struct {
 // ledger is the in-memory index of the lake: one entry per call, stored as one
 // JSON Lines shard per partition date under {state}/ledger/.
 type ledger struct {
-	dir     string
+	dir string
+	// entries maps itemKey(source, id) to the entry.
 	entries map[string]*Entry
-	// groups maps "date/group" to the ids whose rows the group's files hold.
+	// groups maps "date/group" to the item keys whose rows the group's files hold.
 	groups map[string]map[string]struct{}
 }
 
 func groupKey(date, group string) string { return date + "/" + group }
+
+// itemKey identifies an item across sources; sources never contain '/'.
+func itemKey(source, id string) string { return source + "/" + id }
+
+func (e *Entry) key() string { return itemKey(e.Source, e.ID) }
 
 func loadLedger(dir string) (*ledger, error) {
 	l := &ledger{dir: dir, entries: map[string]*Entry{}, groups: map[string]map[string]struct{}{}}
@@ -72,9 +80,9 @@ func (l *ledger) loadShard(path string) error {
 			continue
 		}
 		e := new(Entry)
-		if err := json.Unmarshal(sc.Bytes(), e); err != nil || e.ID == "" || e.Date == "" || e.Group == "" {
+		if err := json.Unmarshal(sc.Bytes(), e); err != nil || e.ID == "" || e.Source == "" || e.Date == "" || e.Group == "" {
 			if err == nil {
-				err = fmt.Errorf("entry lacks id, date or group")
+				err = fmt.Errorf("entry lacks id, source, date or group")
 			}
 			return fmt.Errorf("ledger %s:%d: %w", path, line, err)
 		}
@@ -88,23 +96,23 @@ func (l *ledger) loadShard(path string) error {
 
 // put adds or replaces an entry, keeping the group index right.
 func (l *ledger) put(e *Entry) {
-	if old, ok := l.entries[e.ID]; ok {
+	if old, ok := l.entries[e.key()]; ok {
 		l.unlink(old)
 	}
-	l.entries[e.ID] = e
+	l.entries[e.key()] = e
 	k := groupKey(e.Date, e.Group)
 	g := l.groups[k]
 	if g == nil {
 		g = map[string]struct{}{}
 		l.groups[k] = g
 	}
-	g[e.ID] = struct{}{}
+	g[e.key()] = struct{}{}
 }
 
 func (l *ledger) unlink(e *Entry) {
 	k := groupKey(e.Date, e.Group)
 	if g := l.groups[k]; g != nil {
-		delete(g, e.ID)
+		delete(g, e.key())
 		if len(g) == 0 {
 			delete(l.groups, k)
 		}
@@ -120,8 +128,8 @@ func (l *ledger) shardPath(date string) string {
 // content; with overrides applied (entries of a commit not yet in memory).
 func (l *ledger) encodeShard(date string, overrides map[string]*Entry) []byte {
 	var list []*Entry
-	for _, e := range l.entries {
-		if o, ok := overrides[e.ID]; ok {
+	for k, e := range l.entries {
+		if o, ok := overrides[k]; ok {
 			if o.Date == date {
 				list = append(list, o)
 			}
@@ -131,12 +139,12 @@ func (l *ledger) encodeShard(date string, overrides map[string]*Entry) []byte {
 			list = append(list, e)
 		}
 	}
-	for id, o := range overrides {
-		if _, ok := l.entries[id]; !ok && o.Date == date {
+	for k, o := range overrides {
+		if _, ok := l.entries[k]; !ok && o.Date == date {
 			list = append(list, o)
 		}
 	}
-	slices.SortFunc(list, func(a, b *Entry) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(list, func(a, b *Entry) int { return strings.Compare(a.key(), b.key()) })
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, e := range list {

@@ -136,26 +136,26 @@ func fileSchema(path string, mem memory.Allocator) (*arrow.Schema, error) {
 	return fr.Schema()
 }
 
-// copyWithout stages a copy of src without the rows whose call_id is in drop.
-// It returns the writer (nil when no row is left).
-func copyWithout(ctx context.Context, src, final string, drop map[string]struct{}, mem memory.Allocator) (*partWriter, error) {
+// copyWithout stages a copy of src without the rows whose key column holds an
+// id in drop. It returns the writer (nil when no row is left).
+func copyWithout(ctx context.Context, src, final, key string, drop map[string]struct{}, mem memory.Allocator) (*partWriter, error) {
 	schema, err := fileSchema(src, mem)
 	if err != nil {
 		return nil, err
 	}
-	col := schema.FieldIndices("call_id")
+	col := schema.FieldIndices(key)
 	if len(col) != 1 {
-		return nil, fmt.Errorf("rewriting %s: no call_id column", src)
+		return nil, fmt.Errorf("rewriting %s: no %s column", src, key)
 	}
 	var w *partWriter
 	err = readParquet(ctx, src, mem, func(rec arrow.RecordBatch) error {
 		ids, ok := rec.Column(col[0]).(*array.String)
 		if !ok {
-			return fmt.Errorf("rewriting %s: call_id is %s, not a string", src, rec.Column(col[0]).DataType())
+			return fmt.Errorf("rewriting %s: %s is %s, not a string", src, key, rec.Column(col[0]).DataType())
 		}
 		n := int(rec.NumRows())
 		for i := 0; i < n; {
-			// Rows of one call are contiguous: copy runs of kept rows as slices.
+			// Rows of one item are contiguous: copy runs of kept rows as slices.
 			j := i
 			for j < n && !dropped(ids, j, drop) {
 				j++

@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"callstats/extract/graph"
 	"callstats/transform"
@@ -74,6 +77,7 @@ type Tx struct {
 	entries map[string]*Entry
 	drop    map[string]map[string]struct{} // groupKey -> ids whose old rows go
 	state   map[string][]byte
+	files   []*partWriter // whole partition files replaced by PutFile
 	stats   Stats
 	rowCap  int
 	done    bool
@@ -112,27 +116,49 @@ func newGroupName(now time.Time, seq int) string {
 // Len is the number of calls staged (added, replaced or refreshed).
 func (tx *Tx) Len() int { return len(tx.entries) }
 
-// PutGraph stages a Teams call record. A record that is not newer than the
-// lake's copy (by version, then last modified time) changes nothing but the
-// ledger's fetch time.
+// Item describes a record put into the lake: which item it is and which of
+// its states, so that an older state never replaces a newer one.
+type Item struct {
+	Source string // "teams", "ringcentral", "pstn", "direct_routing"
+	ID     string
+	// Version and LastModified order the states of an item: a higher version
+	// wins, then a later LastModified. Log rows that never change leave both zero.
+	Version      int64
+	LastModified time.Time
+	// Start files the item under its UTC start date.
+	Start time.Time
+}
+
+// PutGraph stages a Teams call record.
 func (tx *Tx) PutGraph(ctx context.Context, rec *graph.CallRecord) (Change, error) {
+	it := Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime, Start: rec.StartDateTime}
+	return tx.Put(ctx, it, func(b *transform.Builder, ingestedAt time.Time) { b.AddGraph(rec, ingestedAt) })
+}
+
+// Put stages an item whose rows add writes into a builder. An item that is
+// not newer than the lake's copy changes nothing but the ledger's fetch time.
+func (tx *Tx) Put(ctx context.Context, it Item, add func(b *transform.Builder, ingestedAt time.Time)) (Change, error) {
 	if tx.done {
 		return 0, errors.New("transaction already finished")
 	}
-	if _, ok := tx.entries[rec.ID]; ok {
-		return 0, fmt.Errorf("putting call %s: %w", rec.ID, ErrStaged)
+	if it.Source == "" || strings.Contains(it.Source, "/") || it.ID == "" {
+		return 0, fmt.Errorf("putting %s item %q: source and id are required", it.Source, it.ID)
 	}
 	e := &Entry{
-		ID: rec.ID, Source: "teams", Version: rec.Version,
-		LastModified: rec.LastModifiedDateTime.UTC(), Fetched: tx.now,
-		Date: transform.PartitionDate(rec.StartDateTime), Group: tx.group,
+		ID: it.ID, Source: it.Source, Version: it.Version,
+		LastModified: it.LastModified.UTC(), Fetched: tx.now,
+		Date: transform.PartitionDate(it.Start), Group: tx.group,
+	}
+	key := e.key()
+	if _, ok := tx.entries[key]; ok {
+		return 0, fmt.Errorf("putting %s %s: %w", it.Source, it.ID, ErrStaged)
 	}
 	change := Added
-	if old, ok := tx.l.ledger.entries[rec.ID]; ok {
+	if old, ok := tx.l.ledger.entries[key]; ok {
 		if !newer(e, old) {
 			refreshed := *old
 			refreshed.Fetched = tx.now
-			tx.entries[rec.ID] = &refreshed
+			tx.entries[key] = &refreshed
 			tx.stats.Unchanged++
 			return Unchanged, nil
 		}
@@ -140,7 +166,7 @@ func (tx *Tx) PutGraph(ctx context.Context, rec *graph.CallRecord) (Change, erro
 		if tx.drop[k] == nil {
 			tx.drop[k] = map[string]struct{}{}
 		}
-		tx.drop[k][rec.ID] = struct{}{}
+		tx.drop[k][key] = struct{}{}
 		change = Replaced
 		tx.stats.Replaced++
 	} else {
@@ -151,8 +177,8 @@ func (tx *Tx) PutGraph(ctx context.Context, rec *graph.CallRecord) (Change, erro
 		p = &datePart{b: transform.NewBuilder(tx.l.mem), writers: map[transform.Table]*partWriter{}}
 		tx.parts[e.Date] = p
 	}
-	p.b.AddGraph(rec, tx.now)
-	tx.entries[rec.ID] = e
+	add(p.b, tx.now)
+	tx.entries[key] = e
 	if tx.maxRows(p) >= tx.rowCap {
 		if err := tx.flush(e.Date, p); err != nil {
 			return 0, err
@@ -207,6 +233,31 @@ func (tx *Tx) flush(date string, p *datePart) error {
 	return nil
 }
 
+// PutFile stages a whole file of a table's partition, replacing the file of
+// that name if there is one: for small tables kept per day, such as the
+// reconcile table, one file per source and day.
+func (tx *Tx) PutFile(table, date, name string, rec arrow.RecordBatch) error {
+	if tx.done {
+		return errors.New("transaction already finished")
+	}
+	final := filepath.Join(tx.l.dir, table, "date="+date, name+".parquet")
+	for _, w := range tx.files {
+		if w.final == final {
+			return fmt.Errorf("putting %s: already staged in this transaction", final)
+		}
+	}
+	w, err := newPartWriter(final, rec.Schema(), tx.l.mem)
+	if err != nil {
+		return fmt.Errorf("staging %s: %w", final, err)
+	}
+	tx.files = append(tx.files, w)
+	if err := w.write(rec); err != nil {
+		return err
+	}
+	tx.stats.Rows[table] += rec.NumRows()
+	return nil
+}
+
 // SetState stages a state file (under the state directory) to be replaced in
 // the same commit as the lake, so that both always agree.
 func (tx *Tx) SetState(name string, data []byte) {
@@ -224,6 +275,9 @@ func (tx *Tx) Abort() {
 			w.abort()
 		}
 		p.b.Release()
+	}
+	for _, w := range tx.files {
+		w.abort()
 	}
 }
 
@@ -268,10 +322,20 @@ func (tx *Tx) Commit(ctx context.Context) (Stats, error) {
 			tx.stats.FilesWritten++
 		}
 	}
+	for len(tx.files) > 0 {
+		w := tx.files[0]
+		tx.files = tx.files[1:]
+		if err := w.finish(); err != nil {
+			return fail(err)
+		}
+		staged = append(staged, w.tmp)
+		j.Renames = append(j.Renames, rename{From: w.tmp, To: w.final})
+		tx.stats.FilesWritten++
+	}
 	// Rewrites of the groups holding replaced calls.
 	overrides := map[string]*Entry{}
-	for id, e := range tx.entries {
-		overrides[id] = e
+	for k, e := range tx.entries {
+		overrides[k] = e
 	}
 	keys := make([]string, 0, len(tx.drop))
 	for k := range tx.drop {
@@ -284,12 +348,17 @@ func (tx *Tx) Commit(ctx context.Context) (Stats, error) {
 		}
 		old := tx.l.ledger.groups[k]
 		var date, group string
-		for id := range old {
-			date, group = tx.l.ledger.entries[id].Date, tx.l.ledger.entries[id].Group
+		for key := range old {
+			date, group = tx.l.ledger.entries[key].Date, tx.l.ledger.entries[key].Group
 			break
 		}
 		if date == "" {
 			continue
+		}
+		// Rows carry the item's id, not its source: drop by id.
+		ids := make(map[string]struct{}, len(tx.drop[k]))
+		for key := range tx.drop[k] {
+			ids[key[strings.IndexByte(key, '/')+1:]] = struct{}{}
 		}
 		newGroup := fmt.Sprintf("%s-r%d", tx.group, i)
 		kept := false
@@ -298,7 +367,7 @@ func (tx *Tx) Commit(ctx context.Context) (Stats, error) {
 			if _, err := os.Stat(src); err != nil {
 				continue
 			}
-			w, err := copyWithout(ctx, src, tx.l.partPath(t, date, newGroup), tx.drop[k], tx.l.mem)
+			w, err := copyWithout(ctx, src, tx.l.partPath(t, date, newGroup), keyColumn(t), ids, tx.l.mem)
 			if err != nil {
 				return fail(fmt.Errorf("rewriting %s: %w", src, err))
 			}
@@ -312,23 +381,23 @@ func (tx *Tx) Commit(ctx context.Context) (Stats, error) {
 			}
 		}
 		tx.stats.GroupsRewritten++
-		for id := range old {
-			if _, gone := tx.drop[k][id]; gone {
+		for key := range old {
+			if _, gone := tx.drop[k][key]; gone {
 				continue
 			}
 			if !kept {
-				return fail(fmt.Errorf("rewriting group %s: call %s is in the ledger but no file holds it", k, id))
+				return fail(fmt.Errorf("rewriting group %s: %s is in the ledger but no file holds it", k, key))
 			}
-			moved := *tx.l.ledger.entries[id]
+			moved := *tx.l.ledger.entries[key]
 			moved.Group = newGroup
-			overrides[id] = &moved
+			overrides[key] = &moved
 		}
 	}
 	// Ledger shards of every date whose entries changed.
 	dirty := map[string]bool{}
-	for id, e := range overrides {
+	for key, e := range overrides {
 		dirty[e.Date] = true
-		if old, ok := tx.l.ledger.entries[id]; ok {
+		if old, ok := tx.l.ledger.entries[key]; ok {
 			dirty[old.Date] = true
 		}
 	}
@@ -403,4 +472,13 @@ func (l *Lake) tables() []string {
 		}
 	}
 	return out
+}
+
+// keyColumn names the column that holds a row's item id in a table.
+func keyColumn(table string) string {
+	switch table {
+	case "pstn_calls", "direct_routing_calls":
+		return "id"
+	}
+	return "call_id"
 }
