@@ -84,7 +84,7 @@ func Run(ctx context.Context, r io.Reader, lk *lake.Lake, batch, workers int, no
 
 	tx := lk.Begin(now)
 	for rec := range recs {
-		if _, err := tx.PutGraph(ctx, rec); err != nil {
+		if _, err := tx.PutGraph(ctx, rec, time.Time{}); err != nil {
 			tx.Abort()
 			return res, err
 		}

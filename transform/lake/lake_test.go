@@ -74,7 +74,7 @@ func put(t *testing.T, l *Lake, now time.Time, recs ...*graph.CallRecord) (Stats
 	tx := l.Begin(now)
 	var changes []Change
 	for _, r := range recs {
-		c, err := tx.PutGraph(context.Background(), r)
+		c, err := tx.PutGraph(context.Background(), r, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,7 +291,7 @@ func TestCrashDuringCommit(t *testing.T) {
 			}
 			tx := l.Begin(t0.Add(time.Hour))
 			for _, r := range []*graph.CallRecord{&v2, recs[3]} {
-				if _, err := tx.PutGraph(context.Background(), r); err != nil {
+				if _, err := tx.PutGraph(context.Background(), r, time.Time{}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -347,10 +347,10 @@ func TestPutTwiceInOneTransaction(t *testing.T) {
 	recs := samples(t)
 	tx := l.Begin(t0)
 	defer tx.Abort()
-	if _, err := tx.PutGraph(context.Background(), recs[0]); err != nil {
+	if _, err := tx.PutGraph(context.Background(), recs[0], time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.PutGraph(context.Background(), recs[0]); !errors.Is(err, ErrStaged) {
+	if _, err := tx.PutGraph(context.Background(), recs[0], time.Time{}); !errors.Is(err, ErrStaged) {
 		t.Fatalf("second put: %v, want ErrStaged", err)
 	}
 }
@@ -362,7 +362,7 @@ func TestAbortLeavesNothing(t *testing.T) {
 	l := open(t, dir, mem)
 	tx := l.Begin(t0)
 	for _, r := range samples(t) {
-		tx.PutGraph(context.Background(), r)
+		tx.PutGraph(context.Background(), r, time.Time{})
 	}
 	tx.Abort()
 	var files []string
@@ -455,7 +455,7 @@ func TestItemsOfSourcesAreApart(t *testing.T) {
 	l := open(t, t.TempDir(), nil)
 	rec := samples(t)[1]
 	tx := l.Begin(t0)
-	if _, err := tx.PutGraph(context.Background(), rec); err != nil {
+	if _, err := tx.PutGraph(context.Background(), rec, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	it := Item{Source: "other", ID: rec.ID, Start: rec.StartDateTime}

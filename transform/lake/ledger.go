@@ -22,6 +22,9 @@ type Entry struct {
 	LastModified time.Time `json:"last_modified"`
 	// Fetched is when the record was last read from its source (whether or not it changed).
 	Fetched time.Time `json:"fetched"`
+	// Notified is the latest notification for the item that a fetch covered;
+	// zero for an item found only by reconciliation.
+	Notified time.Time `json:"notified,omitzero"`
 	// Date is the partition (the call's UTC start date) and Group the file group
 	// whose files hold the call's rows in every table.
 	Date  string `json:"date"`

@@ -127,11 +127,16 @@ type Item struct {
 	LastModified time.Time
 	// Start files the item under its UTC start date.
 	Start time.Time
+	// Notified is the latest notification the fetch covers (zero when the item
+	// was found by reconciliation, not notified).
+	Notified time.Time
 }
 
-// PutGraph stages a Teams call record.
-func (tx *Tx) PutGraph(ctx context.Context, rec *graph.CallRecord) (Change, error) {
-	it := Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime, Start: rec.StartDateTime}
+// PutGraph stages a Teams call record, notified at the given time (zero if
+// it was not notified).
+func (tx *Tx) PutGraph(ctx context.Context, rec *graph.CallRecord, notified time.Time) (Change, error) {
+	it := Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime,
+		Start: rec.StartDateTime, Notified: notified}
 	return tx.Put(ctx, it, func(b *transform.Builder, ingestedAt time.Time) { b.AddGraph(rec, ingestedAt) })
 }
 
@@ -146,7 +151,7 @@ func (tx *Tx) Put(ctx context.Context, it Item, add func(b *transform.Builder, i
 	}
 	e := &Entry{
 		ID: it.ID, Source: it.Source, Version: it.Version,
-		LastModified: it.LastModified.UTC(), Fetched: tx.now,
+		LastModified: it.LastModified.UTC(), Fetched: tx.now, Notified: it.Notified.UTC(),
 		Date: transform.PartitionDate(it.Start), Group: tx.group,
 	}
 	key := e.key()
@@ -155,9 +160,15 @@ func (tx *Tx) Put(ctx context.Context, it Item, add func(b *transform.Builder, i
 	}
 	change := Added
 	if old, ok := tx.l.ledger.entries[key]; ok {
+		if old.Notified.After(e.Notified) {
+			e.Notified = old.Notified
+		}
 		if !newer(e, old) {
 			refreshed := *old
 			refreshed.Fetched = tx.now
+			if e.Notified.After(refreshed.Notified) {
+				refreshed.Notified = e.Notified
+			}
 			tx.entries[key] = &refreshed
 			tx.stats.Unchanged++
 			return Unchanged, nil
