@@ -22,6 +22,7 @@ type Builder struct {
 	participants participantsTable
 	sessions     sessionsTable
 	streams      streamsTable
+	legs         legsTable
 
 	// Scratch state reused across records to avoid per-row allocations.
 	kinds  map[string]string // identity or participant id -> identity kind, for the record being added
@@ -36,13 +37,14 @@ func NewBuilder(mem memory.Allocator) *Builder {
 	}
 	b := &Builder{
 		mem:   mem,
-		rbs:   make(map[Table]*array.RecordBuilder, len(GraphTables)),
+		rbs:   make(map[Table]*array.RecordBuilder, len(AllTables)),
 		kinds: make(map[string]string),
 	}
 	b.bind(Calls, &b.calls)
 	b.bind(Participants, &b.participants)
 	b.bind(Sessions, &b.sessions)
 	b.bind(Streams, &b.streams)
+	b.bind(Legs, &b.legs)
 	return b
 }
 
@@ -231,6 +233,7 @@ func (c i32Col) addNull()    { c.b.AppendNull() }
 type i64Col struct{ b *array.Int64Builder }
 
 func (c i64Col) add(v int64) { c.b.Append(v) }
+func (c i64Col) addNull()    { c.b.AppendNull() }
 
 func (c i64Col) addPtr(v *int64) {
 	if v == nil {
@@ -265,6 +268,8 @@ func (c tsCol) add(t time.Time) {
 	}
 	c.b.Append(arrow.Timestamp(t.UnixMicro()))
 }
+
+func (c tsCol) addNull() { c.b.AppendNull() }
 
 // addRequired appends t even when it is the zero time.
 func (c tsCol) addRequired(t time.Time) { c.b.Append(arrow.Timestamp(t.UnixMicro())) }

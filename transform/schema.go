@@ -21,11 +21,21 @@ const (
 	Participants Table = "participants"
 	Sessions     Table = "sessions"
 	Streams      Table = "streams"
+	Legs         Table = "legs"
 )
 
 // GraphTables are the tables a Teams call record yields rows for, in the order
 // they are documented.
 var GraphTables = []Table{Calls, Participants, Sessions, Streams}
+
+// RingCentralTables are the tables a RingCentral call-log record yields rows
+// for, in the order they are documented.
+var RingCentralTables = []Table{Calls, Legs}
+
+// AllTables lists every table of call rows once (every table Schema knows and
+// a Builder fills), in the order they are documented. The reconcile table,
+// which holds per-day counts rather than rows of calls, is not among them.
+var AllTables = []Table{Calls, Participants, Sessions, Streams, Legs}
 
 // Schema returns the Arrow schema of table t, or nil if t is not a table.
 // The returned schema is shared and must not be modified.
@@ -45,6 +55,8 @@ func newTableDef(t Table) tableDef {
 		return &sessionsTable{}
 	case Streams:
 		return &streamsTable{}
+	case Legs:
+		return &legsTable{}
 	}
 	return nil
 }
@@ -55,7 +67,7 @@ var schemas = make(map[Table]*arrow.Schema)
 // init builds the schemas; in an init function (not a variable initializer)
 // because the column types must be initialized first.
 func init() {
-	for _, t := range GraphTables {
+	for _, t := range AllTables {
 		var c columnSet
 		newTableDef(t).columns(&c)
 		schemas[t] = arrow.NewSchema(c.fields, nil)
@@ -313,4 +325,44 @@ func (s *streamSideCols) columns(c *columnSet, side string) {
 	c.f64(&s.micGlitchRate, side+"_mic_glitch_rate", nullable)
 	c.f64(&s.speakerGlitchRate, side+"_speaker_glitch_rate", nullable)
 	c.i64(&s.howlingEventCount, side+"_howling_event_count", nullable)
+}
+
+// legsTable: one row per leg of a RingCentral call-log record, in source order.
+type legsTable struct {
+	callID                              strCol
+	legSeq                              i32Col
+	legType                             strCol
+	master                              boolCol
+	startTime                           tsCol
+	durationS                           f64Col
+	direction, action, result, reason   strCol
+	fromNumber, fromName, fromExtension strCol
+	toNumber, toName, toExtension       strCol
+	recordingID, recordingType          strCol
+	recordingURI                        strCol
+	telephonySessionID, partyID         strCol
+}
+
+func (t *legsTable) columns(c *columnSet) {
+	c.str(&t.callID, "call_id", required)
+	c.i32(&t.legSeq, "leg_seq", required)
+	c.str(&t.legType, "leg_type", nullable)
+	c.boolean(&t.master, "master", nullable)
+	c.ts(&t.startTime, "start_time", nullable)
+	c.f64(&t.durationS, "duration_s", nullable)
+	c.str(&t.direction, "direction", nullable)
+	c.str(&t.action, "action", nullable)
+	c.str(&t.result, "result", nullable)
+	c.str(&t.reason, "reason", nullable)
+	c.str(&t.fromNumber, "from_number", nullable)
+	c.str(&t.fromName, "from_name", nullable)
+	c.str(&t.fromExtension, "from_extension", nullable)
+	c.str(&t.toNumber, "to_number", nullable)
+	c.str(&t.toName, "to_name", nullable)
+	c.str(&t.toExtension, "to_extension", nullable)
+	c.str(&t.recordingID, "recording_id", nullable)
+	c.str(&t.recordingType, "recording_type", nullable)
+	c.str(&t.recordingURI, "recording_uri", nullable)
+	c.str(&t.telephonySessionID, "telephony_session_id", nullable)
+	c.str(&t.partyID, "party_id", nullable)
 }

@@ -208,7 +208,7 @@ func newer(e, old *Entry) bool {
 
 func (tx *Tx) maxRows(p *datePart) int {
 	m := 0
-	for _, t := range transform.GraphTables {
+	for _, t := range transform.AllTables {
 		m = max(m, p.b.Rows(t))
 	}
 	return m
@@ -222,7 +222,7 @@ func (tx *Tx) flush(date string, p *datePart) error {
 			r.Release()
 		}
 	}()
-	for _, t := range transform.GraphTables {
+	for _, t := range transform.AllTables {
 		r, ok := recs[t]
 		if !ok || r.NumRows() == 0 {
 			continue
@@ -319,7 +319,7 @@ func (tx *Tx) Commit(ctx context.Context) (Stats, error) {
 			return fail(err)
 		}
 		p.b.Release()
-		for _, t := range transform.GraphTables {
+		for _, t := range transform.AllTables {
 			w := p.writers[t]
 			if w == nil {
 				continue
