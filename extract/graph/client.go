@@ -32,6 +32,11 @@ type ClientConfig struct {
 	Concurrency    int // parallel fetches in FetchAll (default 8)
 	MaxAttempts    int // attempts per HTTP request (default 6)
 	RequestsPer20s int // client-side pacing for the app-wide limit (default 1500)
+	// Client-side pacing of the endpoints Graph throttles on their own, on top
+	// of the app-wide limit: the call record list (default 40 per 20 s) and
+	// getPstnCalls / getDirectRoutingCalls together (default 200 per 60 s).
+	ListRequestsPer20s int
+	LogRequestsPer60s  int
 
 	HTTPClient *http.Client                                     // nil: a client with sane timeouts
 	Logger     *slog.Logger                                     // nil: discard
@@ -44,6 +49,8 @@ const (
 	defaultConcurrency    = 8
 	defaultMaxAttempts    = 6
 	defaultRequestsPer20s = 1500
+	defaultListPer20s     = 40
+	defaultLogsPer60s     = 200
 
 	backoffBase   = 500 * time.Millisecond
 	backoffCap    = 60 * time.Second
@@ -65,7 +72,9 @@ type Client struct {
 	base        string // GraphURL without trailing slash
 	httpc       *http.Client
 	tokens      *tokenCache
-	pacer       *pacer
+	pacer       *pacer // app-wide
+	listPacer   *pacer // the call record list (list.go)
+	logPacer    *pacer // getPstnCalls and getDirectRoutingCalls (calllogs.go)
 	concurrency int
 	maxAttempts int
 	log         *slog.Logger
@@ -103,6 +112,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		{"Concurrency", &cfg.Concurrency, defaultConcurrency},
 		{"MaxAttempts", &cfg.MaxAttempts, defaultMaxAttempts},
 		{"RequestsPer20s", &cfg.RequestsPer20s, defaultRequestsPer20s},
+		{"ListRequestsPer20s", &cfg.ListRequestsPer20s, defaultListPer20s},
+		{"LogRequestsPer60s", &cfg.LogRequestsPer60s, defaultLogsPer60s},
 	} {
 		switch {
 		case *f.v < 0:
@@ -149,6 +160,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		sem:   make(chan struct{}, 1),
 	}
 	c.pacer = newPacer(cfg.RequestsPer20s, 20*time.Second, c.now)
+	c.listPacer = newStrictPacer(cfg.ListRequestsPer20s, 20*time.Second, c.now)
+	c.logPacer = newStrictPacer(cfg.LogRequestsPer60s, 60*time.Second, c.now)
 	return c, nil
 }
 
@@ -347,13 +360,20 @@ type answer struct {
 // get GETs rawURL with a token, pacing and retries, and returns the body of a
 // 2xx answer. pages counts the pages of the record, bounded by maxPages.
 func (c *Client) get(ctx context.Context, rawURL string, pages *int) ([]byte, error) {
+	return c.getIn(ctx, nil, rawURL, pages)
+}
+
+// getIn is get for an endpoint that Graph throttles on its own: group (nil for
+// none) paces its requests on top of the app-wide pacing, and a 429 pauses the
+// group rather than the whole app.
+func (c *Client) getIn(ctx context.Context, group *pacer, rawURL string, pages *int) ([]byte, error) {
 	if *pages++; *pages > maxPages {
 		return nil, fmt.Errorf("more than %d pages", maxPages)
 	}
 	reauthed := false
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		if err := c.pace(ctx); err != nil {
+		if err := c.pace(ctx, group); err != nil {
 			return nil, err
 		}
 		a, err := c.once(ctx, rawURL)
@@ -389,10 +409,14 @@ func (c *Client) get(ctx context.Context, rawURL string, pages *int) ([]byte, er
 				if !ok {
 					d = c.backoff(attempt)
 				}
-				if a.status == http.StatusTooManyRequests {
+				switch {
+				case a.status == http.StatusTooManyRequests && group != nil:
+					// The endpoint's own limit: its requests pause (in pace).
+					group.pauseUntil(c.now().Add(d))
+				case a.status == http.StatusTooManyRequests:
 					// Graph throttles per app: every worker pauses (in pace).
 					c.pacer.pauseUntil(c.now().Add(d))
-				} else {
+				default:
 					delay = d
 				}
 			}
@@ -477,9 +501,16 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // pace waits for the pacing slot of one request and for any app-wide pause
-// that a 429 set, including one set while it was waiting.
-func (c *Client) pace(ctx context.Context) error {
+// that a 429 set, including one set while it was waiting; with a group, for
+// the group's slot and pause as well.
+func (c *Client) pace(ctx context.Context, group *pacer) error {
 	d, seen := c.pacer.reserve()
+	var gSeen time.Time
+	if group != nil {
+		var gd time.Duration
+		gd, gSeen = group.reserve()
+		d = max(d, gd)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -490,10 +521,15 @@ func (c *Client) pace(ctx context.Context) error {
 			}
 		}
 		nb := c.pacer.pausedUntil()
-		if !nb.After(seen) {
+		var gnb time.Time
+		if group != nil {
+			gnb = group.pausedUntil()
+		}
+		if !nb.After(seen) && !gnb.After(gSeen) {
 			return nil
 		}
-		seen, d = nb, nb.Sub(c.now())
+		now := c.now()
+		seen, gSeen, d = nb, gnb, max(nb.Sub(now), gnb.Sub(now))
 	}
 }
 
@@ -520,6 +556,18 @@ func newPacer(perWindow int, window time.Duration, now func() time.Time) *pacer 
 		tokens: burst,
 		last:   now(),
 	}
+}
+
+// newStrictPacer allows at most perWindow requests in any window: its burst
+// (one twentieth, at least 1) comes out of the rate rather than on top of it.
+// It paces the endpoints with small limits of their own, where newPacer's 5%
+// overshoot would be a throttled request.
+func newStrictPacer(perWindow int, window time.Duration, now func() time.Time) *pacer {
+	p := newPacer(perWindow, window, now)
+	if n := float64(perWindow) - p.burst; n > 0 {
+		p.rate = n / window.Seconds()
+	}
+	return p
 }
 
 // reserve takes a slot and returns how long to wait before using it, and the

@@ -31,6 +31,8 @@ type Options struct {
 
 	SessionsPageSize     int           // sessions per page, default 60 (Graph's inline cap)
 	ParticipantsPageSize int           // participants_v2 per page, default 130
+	ListPageSize         int           // call records per list page, default 60
+	LogPageSize          int           // getPstnCalls / getDirectRoutingCalls rows per page, default 1000
 	TokenLifetime        time.Duration // default 1h; sent as whole seconds, at least 1
 
 	// Now is the server's clock, which decides token expiry (default time.Now).
@@ -73,6 +75,10 @@ type Server struct {
 	failStatus int
 	tokens     map[string]time.Time // access token -> expiry
 	stats      Stats
+
+	// The call logs and scripted failures of the list and the logs (list.go).
+	pstnRows, drRows  map[string]logRow // by lower-case row id
+	listFail, logFail failAfter
 }
 
 // NewServer starts a server on 127.0.0.1. Close it when done. Like
@@ -93,6 +99,12 @@ func NewServer(opts Options) *Server {
 	if opts.ParticipantsPageSize <= 0 {
 		opts.ParticipantsPageSize = 130
 	}
+	if opts.ListPageSize <= 0 {
+		opts.ListPageSize = 60
+	}
+	if opts.LogPageSize <= 0 {
+		opts.LogPageSize = 1000
+	}
 	if opts.TokenLifetime <= 0 {
 		opts.TokenLifetime = time.Hour
 	}
@@ -105,14 +117,16 @@ func NewServer(opts Options) *Server {
 		notReady: map[string]int{},
 		tokens:   map[string]time.Time{},
 		stats:    Stats{PerPath: map[string]int{}},
+		pstnRows: map[string]logRow{},
+		drRows:   map[string]logRow{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.serveToken)
-	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}", s.graph(s.serveRecord))
+	mux.HandleFunc("GET /v1.0/communications/callRecords", s.graph(s.serveList))
+	// {id} is a record id or a function call: getPstnCalls(...), getDirectRoutingCalls(...).
+	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}", s.graph(s.serveRecordOrFunction))
 	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}/sessions", s.graph(s.serveSessions))
 	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}/participants_v2", s.graph(s.serveParticipants))
-	// The list (GET /v1.0/communications/callRecords?$filter=...) and the PSTN
-	// and Direct Routing logs go here, each wrapped in s.graph.
 	mux.HandleFunc("/", s.serveUnknown)
 	s.srv = httptest.NewServer(s.count(mux))
 	s.URL = s.srv.URL
