@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"callstats/config"
 	"callstats/jobs"
@@ -28,7 +29,9 @@ const (
 const usage = `callstats — Teams call records from a webhook ID queue into a Parquet lake.
 
 Usage:
-  callstats ingest --config FILE     queue -> fetch -> lake
+  callstats ingest --config FILE     queue -> fetch -> lake, then reconcile the last reconcile.window_days days
+  callstats reconcile --config FILE --from YYYY-MM-DD --to YYYY-MM-DD
+                                     like ingest, reconciling the given UTC days (both ends included)
   callstats demo [--dir DIR]         run ingest against a built-in fake Graph with a generated week
 
 Flags common to every verb:
@@ -61,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "", "text or json")
 	verbose := fs.Bool("v", false, "verbose logs")
 	dir := fs.String("dir", "callstats-demo", "demo: where to put the demo's queue, lake and state")
+	fromDay := fs.String("from", "", "reconcile: first UTC day, YYYY-MM-DD")
+	toDay := fs.String("to", "", "reconcile: last UTC day, YYYY-MM-DD (included)")
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
@@ -75,13 +80,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	switch verb {
-	case "ingest":
+	case "ingest", "reconcile":
+		var w jobs.Window
+		if verb == "reconcile" {
+			if w, err = parseWindow(*fromDay, *toDay); err != nil {
+				fmt.Fprintf(stderr, "callstats: %v\n", err)
+				return exitUsage
+			}
+		}
 		cfg, err := config.Load(*cfgPath, os.Environ())
 		if err != nil {
 			fmt.Fprintf(stderr, "callstats: config: %v\n", err)
 			return exitCannot
 		}
-		sum, err := jobs.Ingest(ctx, cfg, env)
+		var sum *jobs.Summary
+		if verb == "ingest" {
+			sum, err = jobs.Ingest(ctx, cfg, env)
+		} else {
+			sum, err = jobs.Reconcile(ctx, cfg, env, w)
+		}
 		return finish(sum, err, stdout, stderr, log)
 	case "demo":
 		return runDemo(ctx, *dir, stdout, stderr, env)
@@ -112,6 +129,25 @@ func finish(sum *jobs.Summary, err error, stdout, stderr io.Writer, log *slog.Lo
 	return exitOK
 }
 
+// parseWindow reads --from and --to: UTC days, both ends included.
+func parseWindow(from, to string) (jobs.Window, error) {
+	if from == "" || to == "" {
+		return jobs.Window{}, errors.New("reconcile needs --from and --to (UTC days, YYYY-MM-DD, both included)")
+	}
+	f, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return jobs.Window{}, fmt.Errorf("--from %q: want YYYY-MM-DD", from)
+	}
+	t, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return jobs.Window{}, fmt.Errorf("--to %q: want YYYY-MM-DD", to)
+	}
+	if t.Before(f) {
+		return jobs.Window{}, fmt.Errorf("--to %s is before --from %s", to, from)
+	}
+	return jobs.Window{From: f, To: t}, nil
+}
+
 func oneLine(err error) string {
 	s := err.Error()
 	s = trimPrefix(s, jobs.ErrCannotRun.Error()+": ")
@@ -130,8 +166,14 @@ func trimPrefix(s, p string) string {
 	return s
 }
 
+// newLogger logs to stderr. On a terminal, or when a format is asked for,
+// info lines (the run summary among them) are logged; under cron, with no
+// terminal and no flag, only warnings and errors, so a healthy run is quiet.
 func newLogger(w io.Writer, format string, verbose bool) (*slog.Logger, error) {
 	level := slog.LevelWarn
+	if format != "" || isTerminal(os.Stderr) {
+		level = slog.LevelInfo
+	}
 	if verbose {
 		level = slog.LevelDebug
 	}

@@ -1,4 +1,4 @@
-// Package jobs holds callstats' jobs (ingest, ...) as functions of the config.
+// Package jobs holds callstats' jobs (ingest, reconcile) as functions of the config.
 package jobs
 
 import (
@@ -40,173 +40,230 @@ func (e Env) logger() *slog.Logger {
 // credentials, an unwritable lake): exit status 1.
 var ErrCannotRun = errors.New("cannot run")
 
+func cannot(err error) error { return fmt.Errorf("%w: %w", ErrCannotRun, err) }
+
+// Window is a range of whole UTC days, both ends included.
+type Window struct{ From, To time.Time }
+
 // Ingest reads the queue, fetches the records it names (and those deferred by
-// earlier runs), and writes them to the lake.
+// earlier runs), writes them to the lake, then reconciles the configured
+// window of recent days.
 func Ingest(ctx context.Context, cfg *config.Config, env Env) (*Summary, error) {
-	log := env.logger()
+	var w *Window
+	if !cfg.Reconcile.Disabled && cfg.Teams != nil {
+		today := cfg.Now().UTC().Truncate(24 * time.Hour)
+		w = &Window{From: today.AddDate(0, 0, 1-cfg.Reconcile.WindowDays), To: today}
+	}
+	return run(ctx, cfg, env, "ingest", w)
+}
+
+// Reconcile does what Ingest does, reconciling the given days instead of the
+// configured window: the queue is read first so that notified calls are told
+// apart from missed ones.
+func Reconcile(ctx context.Context, cfg *config.Config, env Env, w Window) (*Summary, error) {
+	if cfg.Teams == nil {
+		return nil, cannot(errors.New("reconcile: no teams section in the config"))
+	}
+	return run(ctx, cfg, env, "reconcile", &w)
+}
+
+// runner is one run of a job: its lake, state and summary.
+type runner struct {
+	cfg    *config.Config
+	env    Env
+	log    *slog.Logger
+	lk     *lake.Lake
+	st     *runState
+	sum    *Summary
+	client *graph.Client
+}
+
+func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window) (*Summary, error) {
 	start := cfg.Now()
 	wall := time.Now()
-	sum := &Summary{Job: "ingest", Started: start}
+	r := &runner{cfg: cfg, env: env, log: env.logger(), sum: &Summary{Job: job, Started: start}}
 
-	lock, err := AcquireLock(cfg.StateDir, "ingest", start)
+	lock, err := AcquireLock(cfg.StateDir, job, start)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+		return nil, cannot(err)
 	}
 	defer lock.Release()
-
-	lk, err := lake.Open(ctx, cfg.Output.Dir, cfg.StateDir, lake.Options{Logger: log})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+	if r.lk, err = lake.Open(ctx, cfg.Output.Dir, cfg.StateDir, lake.Options{Logger: r.log}); err != nil {
+		return nil, cannot(err)
 	}
-	st, err := loadRunState(lk)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+	if r.st, err = loadRunState(r.lk); err != nil {
+		return nil, cannot(err)
+	}
+	if cfg.Teams != nil {
+		// The client paces by the wall clock, never by the job clock: that one
+		// stands still when CALLSTATS_NOW fixes it.
+		r.client, err = graph.NewClient(graph.ClientConfig{
+			TenantID: cfg.Teams.TenantID, ClientID: cfg.Teams.ClientID,
+			ClientSecret: cfg.Teams.ClientSecret.Reveal(),
+			GraphURL:     cfg.Teams.GraphURL, LoginURL: cfg.Teams.LoginURL,
+			Concurrency: cfg.Teams.Concurrency, MaxAttempts: cfg.Teams.MaxAttempts,
+			HTTPClient: env.HTTPClient, Logger: r.log, Wait: env.Wait,
+		})
+		if err != nil {
+			return nil, cannot(err)
+		}
 	}
 
-	// 1. The queue.
-	from := st.cursor.Cursor
-	if st.cursor.Path != cfg.Queue.Path {
+	next, err := r.readQueue(ctx)
+	if err != nil {
+		return r.sum, err
+	}
+	if err := r.fetchTeams(ctx, r.pendingTeams()); err != nil {
+		return r.sum, err
+	}
+	if w != nil {
+		if err := r.reconcileTeams(ctx, *w); err != nil {
+			return r.sum, err
+		}
+	}
+
+	// The final commit carries the queue cursor and the pending and failed
+	// lists, with the reconcile rows.
+	r.st.cursor = cursorState{Path: cfg.Queue.Path, Cursor: next}
+	tx := r.lk.Begin(cfg.Now())
+	if err := r.stageReconcile(ctx, tx); err != nil {
+		tx.Abort()
+		return r.sum, cannot(err)
+	}
+	if err := r.st.stage(tx); err != nil {
+		tx.Abort()
+		return r.sum, cannot(err)
+	}
+	stats, err := tx.Commit(ctx)
+	if err != nil {
+		return r.sum, cannot(fmt.Errorf("committing state: %w", err))
+	}
+	r.sum.Lake.Add(stats)
+	r.sum.Pending = len(r.st.pending)
+	r.sum.Elapsed = time.Since(wall)
+	r.sum.LakeCalls = r.lk.Len()
+	r.sum.Done = true
+	return r.sum, nil
+}
+
+// readQueue reads the new part of the queue and turns every notified call
+// that the lake does not cover yet into a pending call. It returns where the
+// next run's read starts.
+func (r *runner) readQueue(ctx context.Context) (queue.Cursor, error) {
+	from := r.st.cursor.Cursor
+	if r.st.cursor.Path != r.cfg.Queue.Path {
 		from = queue.Cursor{}
 	}
-	q, err := queue.Read(ctx, cfg.Queue.Path, from)
+	q, err := queue.Read(ctx, r.cfg.Queue.Path, from)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading queue: %w", ErrCannotRun, err)
+		return queue.Cursor{}, cannot(fmt.Errorf("reading queue: %w", err))
 	}
 	for _, pe := range q.Errors {
-		log.Warn("skipped queue line", "error", pe.Error())
+		r.log.Warn("skipped queue line", "error", pe.Error())
+	}
+	if q.Skipped > len(q.Errors) {
+		r.log.Warn("more queue lines skipped", "count", q.Skipped-len(q.Errors))
 	}
 	if q.Restarted {
-		log.Warn("queue file was replaced or truncated since the last run; reading it from the start", "path", cfg.Queue.Path)
+		r.log.Warn("queue file was replaced or truncated since the last run; reading it from the start", "path", r.cfg.Queue.Path)
 	}
-	sum.QueueEntities = q.Entities
-	sum.QueueErrors = len(q.Errors)
-	sum.QueueCalls = len(q.Calls)
-
-	// 2. What to fetch: notified calls newer than our copy, and deferred ones.
-	var teams []string
-	want := map[string]bool{}
+	r.sum.QueueEntities = q.Entities
+	r.sum.QueueErrors = q.Skipped
+	r.sum.QueueCalls = len(q.Calls)
 	for _, c := range q.Calls {
-		if e, ok := lk.Lookup(c.Source, c.ID); ok && !c.LastNotified.After(e.Fetched) {
-			sum.UpToDate++
+		if e, ok := r.lk.Lookup(c.Source, c.ID); ok && !c.LastNotified.After(e.Fetched) {
+			r.sum.UpToDate++
 			continue
 		}
-		if f, ok := st.failed[c.ID]; ok && !c.LastNotified.After(f.FailedAt) {
-			sum.UpToDate++
+		if f, ok := r.st.failed[c.ID]; ok && !c.LastNotified.After(f.FailedAt) {
+			r.sum.UpToDate++
 			continue
 		}
-		delete(st.failed, c.ID)
-		p := st.pending[c.ID]
+		delete(r.st.failed, c.ID)
+		p := r.st.pending[c.ID]
 		if p == nil {
 			p = &Pending{ID: c.ID, Source: c.Source, FirstNotified: c.FirstNotified}
-			st.pending[c.ID] = p
+			r.st.pending[c.ID] = p
 		}
-		if c.FirstNotified.Before(p.FirstNotified) {
+		if p.FirstNotified.IsZero() || c.FirstNotified.Before(p.FirstNotified) {
 			p.FirstNotified = c.FirstNotified
 		}
 		if c.LastNotified.After(p.LastNotified) {
 			p.LastNotified = c.LastNotified
 		}
 	}
-	for id, p := range st.pending {
-		switch p.Source {
-		case "teams":
-			if cfg.Teams != nil && !want[id] {
-				want[id] = true
-				teams = append(teams, id)
-			}
-		default:
-			sum.NoSource++
-		}
-	}
-	slices.Sort(teams)
-	sum.ToFetch = len(teams)
-
-	// 3. Fetch and write, committing every batch.
-	if len(teams) > 0 {
-		client, err := graph.NewClient(graph.ClientConfig{
-			TenantID: cfg.Teams.TenantID, ClientID: cfg.Teams.ClientID,
-			ClientSecret: cfg.Teams.ClientSecret.Reveal(),
-			GraphURL:     cfg.Teams.GraphURL, LoginURL: cfg.Teams.LoginURL,
-			Concurrency: cfg.Teams.Concurrency, MaxAttempts: cfg.Teams.MaxAttempts,
-			HTTPClient: env.HTTPClient, Logger: log, Wait: env.Wait,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
-		}
-		if err := fetchTeams(ctx, cfg, env, client, lk, st, teams, sum); err != nil {
-			return sum, err
-		}
-	}
-
-	// 4. The final commit carries the queue cursor and the pending and failed lists.
-	st.cursor = cursorState{Path: cfg.Queue.Path, Cursor: q.Next}
-	tx := lk.Begin(cfg.Now())
-	if err := st.stage(tx); err != nil {
-		tx.Abort()
-		return sum, fmt.Errorf("%w: %w", ErrCannotRun, err)
-	}
-	if _, err := tx.Commit(ctx); err != nil {
-		return sum, fmt.Errorf("%w: committing state: %w", ErrCannotRun, err)
-	}
-	sum.Pending = len(st.pending)
-	sum.Elapsed = time.Since(wall)
-	sum.Done = true
-	sum.LakeCalls = lk.Len()
-	return sum, nil
+	return q.Next, nil
 }
 
-// fetchTeams fetches Teams records and commits them in batches.
-func fetchTeams(ctx context.Context, cfg *config.Config, env Env, client *graph.Client, lk *lake.Lake,
-	st *runState, ids []string, sum *Summary) error {
-	log := env.logger()
-	now := cfg.Now()
-	retention := time.Duration(cfg.Teams.RetentionDays) * 24 * time.Hour
-	prog := newProgress(env.Progress, "fetching Teams call records", len(ids))
+// pendingTeams lists the pending Teams calls, counting the calls of sources
+// that are not configured (they stay pending).
+func (r *runner) pendingTeams() []string {
+	var ids []string
+	for id, p := range r.st.pending {
+		if p.Source == queue.SourceTeams && r.client != nil {
+			ids = append(ids, id)
+		} else {
+			r.sum.NoSource++
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// fetchTeams fetches pending Teams calls and commits them in batches.
+func (r *runner) fetchTeams(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := r.cfg.Now()
+	retention := time.Duration(r.cfg.Teams.RetentionDays) * 24 * time.Hour
+	r.sum.ToFetch += len(ids)
+	prog := newProgress(r.env.Progress, "fetching Teams call records", len(ids))
 	defer prog.done()
 
-	tx := lk.Begin(now)
+	tx := r.lk.Begin(now)
 	commit := func() error {
 		stats, err := tx.Commit(ctx)
 		if err != nil {
-			return fmt.Errorf("%w: writing lake: %w", ErrCannotRun, err)
+			return cannot(fmt.Errorf("writing lake: %w", err))
 		}
-		sum.Lake.Add(stats)
-		tx = lk.Begin(cfg.Now())
+		r.sum.Lake.Add(stats)
+		tx = r.lk.Begin(r.cfg.Now())
 		return nil
 	}
-	err := client.FetchAll(ctx, ids, func(id string, rec *graph.CallRecord, err error) error {
-		p := st.pending[id]
+	err := r.client.FetchAll(ctx, ids, func(id string, rec *graph.CallRecord, err error) error {
+		p := r.st.pending[id]
 		p.Attempts++
 		p.LastAttempt = now
 		switch {
 		case err == nil:
-			sum.Fetched++
-			if _, err := tx.PutGraph(ctx, rec); errors.Is(err, lake.ErrStaged) {
+			r.sum.Fetched++
+			if _, err := tx.PutGraph(ctx, rec, p.LastNotified); errors.Is(err, lake.ErrStaged) {
 				if err := commit(); err != nil {
 					return err
 				}
-				if _, err := tx.PutGraph(ctx, rec); err != nil {
+				if _, err := tx.PutGraph(ctx, rec, p.LastNotified); err != nil {
 					return err
 				}
 			} else if err != nil {
 				return err
 			}
-			delete(st.pending, id)
+			delete(r.st.pending, id)
 		case errors.Is(err, graph.ErrAuth):
-			return fmt.Errorf("%w: %w", ErrCannotRun, err)
+			return cannot(err)
 		case errors.Is(err, graph.ErrNotFound) && now.Sub(p.FirstNotified) > retention:
-			sum.fail(st, p, now, fmt.Sprintf("not found %d days after its notification (past the %d-day retention)",
-				int(now.Sub(p.FirstNotified).Hours()/24), cfg.Teams.RetentionDays))
+			r.sum.fail(r.st, p, now, fmt.Sprintf("not found %d days after its notification (past the %d-day retention)",
+				int(now.Sub(p.FirstNotified).Hours()/24), r.cfg.Teams.RetentionDays))
 		case errors.Is(err, graph.ErrNotFound), graph.IsRetryable(err):
 			p.LastError = err.Error()
-			sum.Deferred++
-			log.Debug("deferred call", "id", id, "error", err)
+			r.sum.Deferred++
+			r.log.Debug("deferred call", "id", id, "error", err)
 		default:
-			sum.fail(st, p, now, err.Error())
-			log.Warn("call failed", "id", id, "error", err)
+			r.sum.fail(r.st, p, now, err.Error())
+			r.log.Warn("call failed", "id", id, "error", err)
 		}
-		prog.step(sum.Deferred, len(sum.FailedCalls))
-		if tx.Len() >= cfg.Output.BatchSize {
+		prog.step(r.sum.Deferred, len(r.sum.FailedCalls))
+		if tx.Len() >= r.cfg.Output.BatchSize {
 			return commit()
 		}
 		return nil
@@ -214,7 +271,7 @@ func fetchTeams(ctx context.Context, cfg *config.Config, env Env, client *graph.
 	if err != nil {
 		tx.Abort()
 		if ctx.Err() != nil {
-			return fmt.Errorf("%w: interrupted: %w", ErrCannotRun, ctx.Err())
+			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
 		}
 		return err
 	}

@@ -405,3 +405,154 @@ func TestLakeReadByDuckDB(t *testing.T) {
 	check("first_version", first.Version)
 	check("first_start", first.Start.UTC().Format("2006-01-02T15:04:05"))
 }
+
+// withholdQueue rewrites the fixture's queue without the calls for which skip
+// is true, as if their notifications were lost.
+func (f *fixture) withholdQueue(t *testing.T, skip func(i int) bool) (withheld []string) {
+	t.Helper()
+	var q bytes.Buffer
+	for i, c := range f.calls {
+		if skip(i) {
+			withheld = append(withheld, c.ID)
+			continue
+		}
+		entity(&q, c.ID, "created", c.End.Add(3*time.Minute))
+	}
+	if err := os.WriteFile(filepath.Join(f.dir, "callids.jsonl"), q.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return withheld
+}
+
+var week = Window{From: weekStart, To: weekStart.AddDate(0, 0, 6)}
+
+func reconcileTable(t *testing.T, dir string) map[string]transform.ReconcileDay {
+	t.Helper()
+	out := map[string]transform.ReconcileDay{}
+	err := lake.Scan(context.Background(), dir, "reconcile", nil, func(rec arrow.RecordBatch) error {
+		days, err := transform.ReadReconcileDays(rec)
+		for _, d := range days {
+			out[d.Source+" "+d.Day.Format(time.DateOnly)] = d
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestReconcileRecoversWithheldCalls(t *testing.T) {
+	f := newFixture(t, 50)
+	// The reference: every call notified.
+	ref := t.TempDir()
+	os.Link(filepath.Join(f.dir, "callids.jsonl"), filepath.Join(ref, "callids.jsonl"))
+	if _, err := Ingest(context.Background(), testConfig(ref, f.srv.URL, night1), Env{Wait: noWait}); err != nil {
+		t.Fatal(err)
+	}
+	withheld := f.withholdQueue(t, func(i int) bool { return i%10 == 3 })
+
+	sum, err := Reconcile(context.Background(), testConfig(f.dir, f.srv.URL, night1), Env{Wait: noWait}, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed, notified, missed, recovered int64
+	for _, r := range sum.Reconciled {
+		if !r.Complete {
+			t.Errorf("day %s incomplete", r.Day.Format(time.DateOnly))
+		}
+		listed += r.Listed
+		notified += r.Notified
+		missed += r.Missed
+		recovered += r.Recovered
+	}
+	if listed != 50 || notified != 45 || missed != int64(len(withheld)) || recovered != missed {
+		t.Fatalf("listed %d notified %d missed %d recovered %d; withheld %d", listed, notified, missed, recovered, len(withheld))
+	}
+	if len(sum.Reconciled) != 7 {
+		t.Fatalf("%d days reconciled, want the 7 of the window", len(sum.Reconciled))
+	}
+	// The recovered calls' rows equal those of calls fetched by notification.
+	if err := sameLake(digest(t, filepath.Join(ref, "lake")), digest(t, filepath.Join(f.dir, "lake"))); err != nil {
+		t.Fatalf("lake with recovered calls differs from the fully notified one: %v", err)
+	}
+	table := reconcileTable(t, filepath.Join(f.dir, "lake"))
+	var inTable int64
+	for _, r := range table {
+		inTable += r.Missed
+	}
+	if len(table) != 7 || inTable != missed {
+		t.Fatalf("reconcile table %v", table)
+	}
+
+	// Reconciling again adds nothing and rewrites nothing.
+	before := digest(t, filepath.Join(f.dir, "lake"))
+	sum, err = Reconcile(context.Background(), testConfig(f.dir, f.srv.URL, night1.Add(time.Hour)), Env{Wait: noWait}, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.ToFetch != 0 || sum.Lake.FilesWritten != 0 {
+		t.Fatalf("second reconcile fetched %d, wrote %d files", sum.ToFetch, sum.Lake.FilesWritten)
+	}
+	if err := sameLake(before, digest(t, filepath.Join(f.dir, "lake"))); err != nil {
+		t.Fatal(err)
+	}
+
+	// A late notification for a recovered call turns it from missed into notified.
+	var q bytes.Buffer
+	entity(&q, withheld[0], "updated", night1.Add(2*time.Hour))
+	f.appendQueue(t, q.Bytes())
+	sum, err = Reconcile(context.Background(), testConfig(f.dir, f.srv.URL, night1.Add(3*time.Hour)), Env{Wait: noWait}, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missed = 0
+	for _, r := range sum.Reconciled {
+		missed += r.Missed
+	}
+	if missed != int64(len(withheld)-1) {
+		t.Fatalf("after a late notification %d missed, want %d", missed, len(withheld)-1)
+	}
+}
+
+func TestReconcileListingFailsMidway(t *testing.T) {
+	f := newFixture(t, 50)
+	f.withholdQueue(t, func(i int) bool { return i%10 == 3 })
+	f.srv.FailListAfter(3, 503) // three days list, the rest fail
+	sum, err := Reconcile(context.Background(), testConfig(f.dir, f.srv.URL, night1), Env{Wait: noWait}, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	complete, incomplete := 0, 0
+	for _, r := range sum.Reconciled {
+		if r.Complete {
+			complete++
+		} else {
+			incomplete++
+		}
+	}
+	if complete != 3 || incomplete != 4 {
+		t.Fatalf("%d complete, %d incomplete days, want 3 and 4", complete, incomplete)
+	}
+	for key, r := range reconcileTable(t, filepath.Join(f.dir, "lake")) {
+		if !r.Complete && r.Listed != 0 {
+			t.Errorf("%s: an unlisted day claims %d listed", key, r.Listed)
+		}
+	}
+
+	// The next run, with its usual 3-day window, lists the failed days again.
+	f.srv.FailListAfter(0, 0)
+	if _, err := Ingest(context.Background(), testConfig(f.dir, f.srv.URL, night1.Add(24*time.Hour)), Env{Wait: noWait}); err != nil {
+		t.Fatal(err)
+	}
+	var missed int64
+	for key, r := range reconcileTable(t, filepath.Join(f.dir, "lake")) {
+		if !r.Complete {
+			t.Errorf("%s still incomplete after the retry", key)
+		}
+		missed += r.Missed
+	}
+	if missed != 5 {
+		t.Errorf("missed %d over the week, want 5", missed)
+	}
+}

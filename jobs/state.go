@@ -16,6 +16,8 @@ const (
 	cursorFile  = "queue-cursor.json"
 	pendingFile = "pending.json"
 	failedFile  = "failed.json"
+	// incompleteFile lists the days whose reconcile listing failed part-way.
+	incompleteFile = "reconcile-incomplete.json"
 )
 
 // Pending is a call that could not be fetched yet (not ready, throttled, a
@@ -49,13 +51,14 @@ type cursorState struct {
 
 // runState is the part of the state the ingest job keeps between runs.
 type runState struct {
-	cursor  cursorState
-	pending map[string]*Pending
-	failed  map[string]*Failed
+	cursor     cursorState
+	pending    map[string]*Pending
+	failed     map[string]*Failed
+	incomplete map[string]bool // UTC days, YYYY-MM-DD
 }
 
 func loadRunState(lk *lake.Lake) (*runState, error) {
-	st := &runState{pending: map[string]*Pending{}, failed: map[string]*Failed{}}
+	st := &runState{pending: map[string]*Pending{}, failed: map[string]*Failed{}, incomplete: map[string]bool{}}
 	if b, err := lk.ReadState(cursorFile); err != nil {
 		return nil, err
 	} else if b != nil {
@@ -76,6 +79,13 @@ func loadRunState(lk *lake.Lake) (*runState, error) {
 	}
 	for _, f := range failed {
 		st.failed[f.ID] = f
+	}
+	var days []string
+	if err := readJSON(lk, incompleteFile, &days); err != nil {
+		return nil, err
+	}
+	for _, d := range days {
+		st.incomplete[d] = true
 	}
 	return st, nil
 }
@@ -110,6 +120,11 @@ func (st *runState) stage(tx *lake.Tx) error {
 		return err
 	}
 	tx.SetState(failedFile, b)
+	b, err = json.Marshal(sortedKeys(st.incomplete))
+	if err != nil {
+		return err
+	}
+	tx.SetState(incompleteFile, b)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"callstats/transform"
 	"callstats/transform/lake"
 )
 
@@ -32,6 +33,8 @@ type Summary struct {
 	FailedCalls []Failed
 	// Pending is how many calls wait for a later run after this one.
 	Pending int
+	// Reconciled holds a row per source and day reconciled.
+	Reconciled []transform.ReconcileDay
 	// Lake counts what the commits did; LakeCalls is the calls in the lake after the run.
 	Lake      lake.Stats
 	LakeCalls int
@@ -73,6 +76,20 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(tw, "    %s %s\t%s\n", f.Source, f.ID, f.Reason)
 	}
 	tw.Flush()
+	if len(s.Reconciled) > 0 {
+		fmt.Fprintln(w, "  reconcile (calls the source holds vs. notifications received, per UTC day):")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "    source\tday\tlisted\tnotified\tmissed\trecovered\tdeferred\tfailed\tcomplete\t")
+		for _, r := range s.Reconciled {
+			complete := "yes"
+			if !r.Complete {
+				complete = "NO: listed again next run"
+			}
+			fmt.Fprintf(tw, "    %s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", r.Source, r.Day.Format(time.DateOnly),
+				r.Listed, r.Notified, r.Missed, r.Recovered, r.Deferred, r.Failed, complete)
+		}
+		tw.Flush()
+	}
 }
 
 // LogAttrs renders the summary as structured log attributes.
@@ -84,5 +101,15 @@ func (s *Summary) LogAttrs() []any {
 		"added", s.Lake.Added, "replaced", s.Lake.Replaced, "unchanged", s.Lake.Unchanged,
 		"deferred", s.Deferred, "pending", s.Pending, "failed", len(s.FailedCalls),
 		"rows", s.Lake.Rows, "lake_calls", s.LakeCalls,
+		"reconciled_days", len(s.Reconciled), "missed", s.missed(),
 	}
+}
+
+// missed totals the calls no notification announced, over the reconciled days.
+func (s *Summary) missed() int64 {
+	var n int64
+	for _, r := range s.Reconciled {
+		n += r.Missed
+	}
+	return n
 }

@@ -558,12 +558,15 @@ func newPacer(perWindow int, window time.Duration, now func() time.Time) *pacer 
 	}
 }
 
-// newStrictPacer allows at most perWindow requests in any window: its burst
-// (one twentieth, at least 1) comes out of the rate rather than on top of it.
-// It paces the endpoints with small limits of their own, where newPacer's 5%
-// overshoot would be a throttled request.
+// newStrictPacer allows at most perWindow requests in any window: a burst of a
+// quarter of the limit, and the rest spread over the window, so that a short
+// walk (a few days of listing) goes out at once and a long one never exceeds
+// the limit. It paces the endpoints with small limits of their own, where
+// newPacer's 5% overshoot would be a throttled request.
 func newStrictPacer(perWindow int, window time.Duration, now func() time.Time) *pacer {
 	p := newPacer(perWindow, window, now)
+	p.burst = math.Max(1, math.Floor(float64(perWindow)/4))
+	p.tokens = p.burst
 	if n := float64(perWindow) - p.burst; n > 0 {
 		p.rate = n / window.Seconds()
 	}

@@ -2,6 +2,9 @@ package lake
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 
@@ -38,4 +41,17 @@ func Scan(ctx context.Context, dir, table string, mem memory.Allocator, fn func(
 		}
 	}
 	return nil
+}
+
+// ScanFile calls fn with every record batch of one named file of a table's
+// partition (see Tx.PutFile); a missing file calls fn never and is no error.
+func ScanFile(ctx context.Context, dir, table, date, name string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	path := filepath.Join(dir, table, "date="+date, name+".parquet")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return readParquet(ctx, path, mem, fn)
 }

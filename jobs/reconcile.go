@@ -1,0 +1,169 @@
+package jobs
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"callstats/extract/graph"
+	"callstats/transform"
+	"callstats/transform/lake"
+)
+
+const day = 24 * time.Hour
+
+// reconcileTeams lists what Graph holds for each day of the window (and for
+// days an earlier run could not list completely), fetches the records that
+// were never notified or changed since their fetch, and counts, per day,
+// what was listed, notified, missed and recovered.
+func (r *runner) reconcileTeams(ctx context.Context, w Window) error {
+	now := r.cfg.Now().UTC()
+	retention := time.Duration(r.cfg.Teams.RetentionDays) * day
+	oldest := now.Add(-retention).Truncate(day).Add(day) // the first day still wholly kept
+	today := now.Truncate(day)
+	var days []time.Time
+	seen := map[time.Time]bool{}
+	addDay := func(d time.Time) {
+		if d.Before(oldest) || d.After(today) || seen[d] {
+			return
+		}
+		seen[d] = true
+		days = append(days, d)
+	}
+	from, to := w.From.UTC().Truncate(day), w.To.UTC().Truncate(day)
+	if from.Before(oldest) {
+		r.log.Warn("reconcile window clipped to the source's retention", "from", from.Format(time.DateOnly), "clipped_to", oldest.Format(time.DateOnly))
+	}
+	for d := from; !d.After(to); d = d.Add(day) {
+		addDay(d)
+	}
+	for _, s := range sortedKeys(r.st.incomplete) {
+		if d, err := time.Parse(time.DateOnly, s); err == nil {
+			if !seen[d] {
+				r.log.Info("listing again a day an earlier run could not list completely", "day", s)
+			}
+			addDay(d)
+		}
+		delete(r.st.incomplete, s) // kept only if it fails again and is still in retention
+	}
+	slices.SortFunc(days, func(a, b time.Time) int { return a.Compare(b) })
+
+	type listing struct {
+		day      time.Time
+		items    map[string]graph.ListItem
+		complete bool
+	}
+	var lists []listing
+	var fetch []string
+	for _, d := range days {
+		l := listing{day: d, items: map[string]graph.ListItem{}, complete: true}
+		err := r.client.List(ctx, d, d.Add(day), func(page []graph.ListItem) error {
+			for _, it := range page {
+				l.items[it.ID] = it
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+		case errors.Is(err, graph.ErrAuth):
+			return cannot(err)
+		case ctx.Err() != nil:
+			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
+		default:
+			l.complete = false
+			r.st.incomplete[d.Format(time.DateOnly)] = true
+			r.log.Warn("listing call records failed part-way; the day is marked incomplete and listed again next run",
+				"day", d.Format(time.DateOnly), "listed_so_far", len(l.items), "error", err)
+		}
+		for _, id := range sortedKeys(l.items) {
+			it := l.items[id]
+			if _, ok := r.st.pending[id]; ok {
+				continue // deferred: tried already in this run
+			}
+			if _, ok := r.st.failed[id]; ok {
+				continue
+			}
+			e, inLake := r.lk.Lookup("teams", id)
+			switch {
+			case !inLake:
+				r.st.pending[id] = &Pending{ID: id, Source: "teams", FirstNotified: it.StartDateTime}
+			case it.Version > e.Version || it.LastModifiedDateTime.After(e.LastModified):
+				r.st.pending[id] = &Pending{ID: id, Source: "teams", FirstNotified: it.StartDateTime, LastNotified: e.Notified}
+			default:
+				continue
+			}
+			fetch = append(fetch, id)
+		}
+		lists = append(lists, l)
+	}
+	if err := r.fetchTeams(ctx, fetch); err != nil {
+		return err
+	}
+
+	for _, l := range lists {
+		row := transform.ReconcileDay{Source: "teams", Day: l.day, Complete: l.complete, ReconciledAt: now}
+		for id := range l.items {
+			row.Listed++
+			e, inLake := r.lk.Lookup("teams", id)
+			p, pending := r.st.pending[id]
+			f, failed := r.st.failed[id]
+			notified := inLake && !e.Notified.IsZero() || pending && !p.LastNotified.IsZero() || failed && !f.LastNotified.IsZero()
+			switch {
+			case notified:
+				row.Notified++
+				continue
+			case inLake:
+				row.Recovered++
+			case pending:
+				row.Deferred++
+			case failed:
+				row.Failed++
+			}
+			row.Missed++
+		}
+		r.sum.Reconciled = append(r.sum.Reconciled, row)
+	}
+	return nil
+}
+
+// stageReconcile writes the run's reconcile rows, one file per source and
+// day, leaving alone the days whose counts did not change, so that a rerun
+// changes nothing.
+func (r *runner) stageReconcile(ctx context.Context, tx *lake.Tx) error {
+	for _, row := range r.sum.Reconciled {
+		date := row.Day.Format(time.DateOnly)
+		same := false
+		err := lake.ScanFile(ctx, r.lk.Dir(), string(transform.Reconcile), date, row.Source, nil, func(rec arrow.RecordBatch) error {
+			old, err := transform.ReadReconcileDays(rec)
+			same = err == nil && len(old) == 1 && old[0].SameCounts(row)
+			return nil
+		})
+		if err != nil {
+			r.log.Warn("reading the reconcile table; rewriting the day", "day", date, "error", err)
+		}
+		if same {
+			continue
+		}
+		rec := transform.NewReconcileRecord(nil, []transform.ReconcileDay{row})
+		err = tx.PutFile(string(transform.Reconcile), date, row.Source, rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
