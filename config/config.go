@@ -81,6 +81,9 @@ type Teams struct {
 // RingCentral configures the RingCentral call-log source.
 type RingCentral struct {
 	ServerURL string `yaml:"server_url"` // no trailing slash
+	// MediaURL is the host serving recording audio; "" derives it from
+	// ServerURL (platform.* -> media.*). Recordings on other hosts are refused.
+	MediaURL string `yaml:"media_url"`
 	ClientID  string `yaml:"client_id"`
 
 	// The client secret and the JWT credential are each named by exactly one
@@ -182,6 +185,7 @@ func trimURLs(c *Config) {
 	}
 	if r := c.RingCentral; r != nil {
 		r.ServerURL = strings.TrimRight(r.ServerURL, "/")
+		r.MediaURL = strings.TrimRight(r.MediaURL, "/")
 	}
 }
 
@@ -279,6 +283,9 @@ func (c *Config) validate() []error {
 	}
 	if r := c.RingCentral; r != nil {
 		add(checkURL("ringcentral.server_url", r.ServerURL))
+		if r.MediaURL != "" {
+			add(checkURL("ringcentral.media_url", r.MediaURL))
+		}
 		add(required("ringcentral.client_id", r.ClientID))
 		for _, s := range ringCentralSecrets(r) {
 			add(s.check())

@@ -700,7 +700,7 @@ func TestSettings(t *testing.T) {
 		"queue.path", "state_dir", "output.dir", "output.batch_size", "reports.dir", "reports.timezone",
 		"teams.tenant_id", "teams.client_id", "teams.client_secret_env", "teams.client_secret_file",
 		"teams.graph_url", "teams.login_url", "teams.concurrency", "teams.max_attempts", "teams.retention_days",
-		"ringcentral.server_url", "ringcentral.client_id", "ringcentral.client_secret_env", "ringcentral.client_secret_file",
+		"ringcentral.server_url", "ringcentral.media_url", "ringcentral.client_id", "ringcentral.client_secret_env", "ringcentral.client_secret_file",
 		"ringcentral.jwt_env", "ringcentral.jwt_file", "ringcentral.lookback", "ringcentral.download_recordings",
 		"schedule.ingest", "schedule.report", "schedule.reconcile", "schedule.timezone",
 		"reconcile.window_days", "reconcile.disabled",

@@ -14,6 +14,7 @@ import (
 	"callstats/config"
 	"callstats/extract/graph"
 	"callstats/extract/queue"
+	"callstats/extract/ringcentral"
 	"callstats/transform/lake"
 )
 
@@ -61,9 +62,6 @@ func Ingest(ctx context.Context, cfg *config.Config, env Env) (*Summary, error) 
 // configured window: the queue is read first so that notified calls are told
 // apart from missed ones.
 func Reconcile(ctx context.Context, cfg *config.Config, env Env, w Window) (*Summary, error) {
-	if cfg.Teams == nil {
-		return nil, cannot(errors.New("reconcile: no teams section in the config"))
-	}
 	return run(ctx, cfg, env, "reconcile", &w)
 }
 
@@ -76,6 +74,7 @@ type runner struct {
 	st     *runState
 	sum    *Summary
 	client *graph.Client
+	rc     *ringcentral.Client
 }
 
 func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window) (*Summary, error) {
@@ -109,6 +108,17 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 		}
 	}
 
+	if rc := cfg.RingCentral; rc != nil {
+		r.rc, err = ringcentral.NewClient(ringcentral.ClientConfig{
+			ServerURL: rc.ServerURL, MediaURL: rc.MediaURL, ClientID: rc.ClientID,
+			ClientSecret: rc.ClientSecret.Reveal(), JWT: rc.JWT.Reveal(),
+			HTTPClient: env.HTTPClient, Logger: r.log, Wait: env.Wait,
+		})
+		if err != nil {
+			return nil, cannot(err)
+		}
+	}
+
 	next, err := r.readQueue(ctx)
 	if err != nil {
 		return r.sum, err
@@ -116,8 +126,13 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	if err := r.fetchTeams(ctx, r.pendingTeams()); err != nil {
 		return r.sum, err
 	}
-	if w != nil {
+	if w != nil && r.client != nil {
 		if err := r.reconcileTeams(ctx, *w); err != nil {
+			return r.sum, err
+		}
+	}
+	if r.rc != nil {
+		if err := r.syncRingCentral(ctx); err != nil {
 			return r.sum, err
 		}
 	}
@@ -200,9 +215,12 @@ func (r *runner) readQueue(ctx context.Context) (queue.Cursor, error) {
 func (r *runner) pendingTeams() []string {
 	var ids []string
 	for id, p := range r.st.pending {
-		if p.Source == queue.SourceTeams && r.client != nil {
+		switch {
+		case p.Source == queue.SourceTeams && r.client != nil:
 			ids = append(ids, id)
-		} else {
+		case p.Source == queue.SourceRingCentral && r.rc != nil:
+			// read by window in syncRingCentral
+		default:
 			r.sum.NoSource++
 		}
 	}

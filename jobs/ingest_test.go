@@ -91,9 +91,13 @@ func newFixtureOn(t *testing.T, n int, opts graphtest.Options) *fixture {
 }
 
 func entity(b *bytes.Buffer, id, change string, at time.Time) {
+	entityOf(b, id, change, "teams", at)
+}
+
+func entityOf(b *bytes.Buffer, id, change, source string, at time.Time) {
 	line, _ := json.Marshal(map[string]string{
 		"PartitionKey": at.UTC().Format("2006010215"), "RowKey": id + "-" + change,
-		"Timestamp": at.UTC().Format(time.RFC3339Nano), "CallId": id, "ChangeType": change, "Source": "teams"})
+		"Timestamp": at.UTC().Format(time.RFC3339Nano), "CallId": id, "ChangeType": change, "Source": source})
 	b.Write(append(line, '\n'))
 }
 

@@ -18,6 +18,10 @@ const (
 	failedFile  = "failed.json"
 	// incompleteFile lists the days whose reconcile listing failed part-way.
 	incompleteFile = "reconcile-incomplete.json"
+	// rcIncompleteFile lists the days whose RingCentral call log could not be read.
+	rcIncompleteFile = "ringcentral-incomplete.json"
+	// recordingsFile lists recordings waiting to be downloaded.
+	recordingsFile = "recordings-pending.json"
 )
 
 // Pending is a call that could not be fetched yet (not ready, throttled, a
@@ -51,14 +55,17 @@ type cursorState struct {
 
 // runState is the part of the state the ingest job keeps between runs.
 type runState struct {
-	cursor     cursorState
-	pending    map[string]*Pending
-	failed     map[string]*Failed
-	incomplete map[string]bool // UTC days, YYYY-MM-DD
+	cursor       cursorState
+	pending      map[string]*Pending
+	failed       map[string]*Failed
+	incomplete   map[string]bool // UTC days, YYYY-MM-DD
+	rcIncomplete map[string]bool
+	recordings   map[string]*PendingRecording
 }
 
 func loadRunState(lk *lake.Lake) (*runState, error) {
-	st := &runState{pending: map[string]*Pending{}, failed: map[string]*Failed{}, incomplete: map[string]bool{}}
+	st := &runState{pending: map[string]*Pending{}, failed: map[string]*Failed{}, incomplete: map[string]bool{},
+		rcIncomplete: map[string]bool{}, recordings: map[string]*PendingRecording{}}
 	if b, err := lk.ReadState(cursorFile); err != nil {
 		return nil, err
 	} else if b != nil {
@@ -86,6 +93,20 @@ func loadRunState(lk *lake.Lake) (*runState, error) {
 	}
 	for _, d := range days {
 		st.incomplete[d] = true
+	}
+	days = nil
+	if err := readJSON(lk, rcIncompleteFile, &days); err != nil {
+		return nil, err
+	}
+	for _, d := range days {
+		st.rcIncomplete[d] = true
+	}
+	var recs []*PendingRecording
+	if err := readJSON(lk, recordingsFile, &recs); err != nil {
+		return nil, err
+	}
+	for _, pr := range recs {
+		st.recordings[pr.ID] = pr
 	}
 	return st, nil
 }
@@ -125,6 +146,15 @@ func (st *runState) stage(tx *lake.Tx) error {
 		return err
 	}
 	tx.SetState(incompleteFile, b)
+	if b, err = json.Marshal(sortedKeys(st.rcIncomplete)); err != nil {
+		return err
+	}
+	tx.SetState(rcIncompleteFile, b)
+	recs := sortedValues(st.recordings, func(p *PendingRecording) string { return p.ID })
+	if b, err = json.MarshalIndent(recs, "", "  "); err != nil {
+		return err
+	}
+	tx.SetState(recordingsFile, b)
 	return nil
 }
 

@@ -33,6 +33,9 @@ type Summary struct {
 	FailedCalls []Failed
 	// Pending is how many calls wait for a later run after this one.
 	Pending int
+	// RingCentralRecords counts call-log records read; RecordingsSaved and
+	// RecordingsPending the recordings downloaded and still waiting.
+	RingCentralRecords, RecordingsSaved, RecordingsPending int
 	// Reconciled holds a row per source and day reconciled.
 	Reconciled []transform.ReconcileDay
 	// Lake counts what the commits did; LakeCalls is the calls in the lake after the run.
@@ -66,6 +69,10 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	if len(rows) > 0 {
 		fmt.Fprintf(tw, "  rows written\t%s\n", strings.Join(rows, ", "))
+	}
+	if s.RingCentralRecords > 0 || s.RecordingsSaved > 0 || s.RecordingsPending > 0 {
+		fmt.Fprintf(tw, "  ringcentral\t%d call-log records read; recordings: %d saved, %d waiting\n",
+			s.RingCentralRecords, s.RecordingsSaved, s.RecordingsPending)
 	}
 	fmt.Fprintf(tw, "  deferred\t%d (tried again next run; %d pending in all)\n", s.Deferred, s.Pending)
 	if s.NoSource > 0 {

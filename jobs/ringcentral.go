@@ -1,0 +1,297 @@
+package jobs
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"callstats/extract/queue"
+	"callstats/extract/ringcentral"
+	"callstats/transform"
+	"callstats/transform/lake"
+)
+
+// rcGiveUp is how long a notified RingCentral session may stay missing from
+// the call log before it is given up and reported.
+const rcGiveUp = 7 * 24 * time.Hour
+
+// PendingRecording is a recording whose audio could not be saved yet (404
+// until RingCentral has processed it).
+type PendingRecording struct {
+	ID         string    `json:"id"`
+	ContentURI string    `json:"content_uri"`
+	Date       string    `json:"date"`
+	First      time.Time `json:"first"`
+	Attempts   int       `json:"attempts"`
+	LastError  string    `json:"last_error,omitempty"`
+}
+
+// syncRingCentral reads the company call log over the days the queued
+// sessions name plus the lookback, writes every record (the latest state of
+// each wins), saves recordings when configured, and counts per day the
+// sessions the log holds against those notified.
+func (r *runner) syncRingCentral(ctx context.Context) error {
+	rc := r.cfg.RingCentral
+	now := r.cfg.Now().UTC()
+	var days []time.Time
+	for _, p := range r.st.pending {
+		if p.Source == queue.SourceRingCentral {
+			days = append(days, p.FirstNotified, p.LastNotified)
+		}
+	}
+	for _, s := range sortedKeys(r.st.rcIncomplete) {
+		if d, err := time.Parse(time.DateOnly, s); err == nil {
+			days = append(days, d)
+		}
+		delete(r.st.rcIncomplete, s)
+	}
+	windows := ringcentral.Windows(days, now, rc.Lookback)
+
+	type dayCount struct {
+		sessions map[string][]string // telephony session id -> record ids
+		complete bool
+	}
+	perDay := map[time.Time]*dayCount{}
+	tx := r.lk.Begin(now)
+	commit := func() error {
+		stats, err := tx.Commit(ctx)
+		if err != nil {
+			return cannot(fmt.Errorf("writing lake: %w", err))
+		}
+		r.sum.Lake.Add(stats)
+		tx = r.lk.Begin(r.cfg.Now())
+		return nil
+	}
+	put := func(rec *ringcentral.Record, notified time.Time) error {
+		it := lake.Item{Source: queue.SourceRingCentral, ID: rec.ID, LastModified: rec.LastModifiedTime,
+			Start: rec.StartTime, Notified: notified}
+		add := func(b *transform.Builder, at time.Time) { b.AddRingCentral(rec, at) }
+		_, err := tx.Put(ctx, it, add)
+		if errors.Is(err, lake.ErrStaged) { // a newer state of a record met earlier in this walk
+			if err := commit(); err != nil {
+				return err
+			}
+			_, err = tx.Put(ctx, it, add)
+		}
+		return err
+	}
+	prog := newProgress(r.env.Progress, "reading the RingCentral call log", 0)
+	defer prog.done()
+	for _, w := range windows {
+		err := r.rc.CallLog(ctx, w.From, w.To, func(recs []ringcentral.Record) error {
+			for i := range recs {
+				rec := &recs[i]
+				sid := rec.TelephonySessionID
+				if sid == "" {
+					sid = rec.SessionID
+				}
+				var notified time.Time
+				if p, ok := r.st.pending[sid]; ok && p.Source == queue.SourceRingCentral {
+					notified = p.LastNotified
+				}
+				if err := put(rec, notified); err != nil {
+					return err
+				}
+				r.sum.RingCentralRecords++
+				d := rec.StartTime.UTC().Truncate(day)
+				dc := perDay[d]
+				if dc == nil {
+					dc = &dayCount{sessions: map[string][]string{}, complete: true}
+					perDay[d] = dc
+				}
+				dc.sessions[sid] = append(dc.sessions[sid], rec.ID)
+				if rc.DownloadRecordings {
+					for _, rg := range rec.Recordings() {
+						if _, ok := r.st.recordings[rg.ID]; !ok && !r.recordingSaved(rec.StartTime, rg.ID) {
+							r.st.recordings[rg.ID] = &PendingRecording{ID: rg.ID, ContentURI: rg.ContentURI,
+								Date: transform.PartitionDate(rec.StartTime), First: now}
+						}
+					}
+				}
+				prog.step(0, 0)
+			}
+			if tx.Len() >= r.cfg.Output.BatchSize {
+				return commit()
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+		case errors.Is(err, ringcentral.ErrAuth):
+			tx.Abort()
+			return cannot(err)
+		case ctx.Err() != nil:
+			tx.Abort()
+			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
+		default:
+			r.log.Warn("reading the RingCentral call log failed; its days are read again next run", "window", w.String(), "error", err)
+			for d := w.From.Truncate(day); d.Before(w.To); d = d.Add(day) {
+				r.st.rcIncomplete[d.Format(time.DateOnly)] = true
+				if dc := perDay[d]; dc != nil {
+					dc.complete = false
+				} else {
+					perDay[d] = &dayCount{sessions: map[string][]string{}}
+				}
+			}
+		}
+	}
+	if err := commit(); err != nil {
+		return err
+	}
+
+	// Sessions the log held are done; notified ones it never showed wait for
+	// a later run, up to rcGiveUp.
+	for _, dc := range perDay {
+		for sid := range dc.sessions {
+			if p, ok := r.st.pending[sid]; ok && p.Source == queue.SourceRingCentral {
+				delete(r.st.pending, sid)
+			}
+		}
+	}
+	for _, id := range sortedKeys(r.st.pending) {
+		p := r.st.pending[id]
+		if p.Source != queue.SourceRingCentral {
+			continue
+		}
+		if now.Sub(p.FirstNotified) > rcGiveUp {
+			r.sum.fail(r.st, p, now, fmt.Sprintf("session not in the call log %d days after its notification", int(now.Sub(p.FirstNotified)/day)))
+			continue
+		}
+		r.sum.Deferred++
+	}
+
+	// Reconcile rows for the days the walk covered whole.
+	for _, d := range slices.SortedFunc(func(yield func(time.Time) bool) {
+		for d := range perDay {
+			if !yield(d) {
+				return
+			}
+		}
+	}, func(a, b time.Time) int { return a.Compare(b) }) {
+		dc := perDay[d]
+		if !covers(windows, d, now) {
+			continue
+		}
+		row := transform.ReconcileDay{Source: queue.SourceRingCentral, Day: d, Complete: dc.complete, ReconciledAt: now}
+		for _, ids := range dc.sessions {
+			row.Listed++
+			notified := false
+			for _, id := range ids {
+				if e, ok := r.lk.Lookup(queue.SourceRingCentral, id); ok && !e.Notified.IsZero() {
+					notified = true
+					break
+				}
+			}
+			if notified {
+				row.Notified++
+			} else {
+				row.Missed++
+				row.Recovered++ // windows are read whole: its records are in the lake
+			}
+		}
+		r.sum.Reconciled = append(r.sum.Reconciled, row)
+	}
+	if rc.DownloadRecordings {
+		return r.saveRecordings(ctx)
+	}
+	return nil
+}
+
+// covers reports whether the windows read all of day d (up to now for today).
+func covers(ws []ringcentral.Window, d, now time.Time) bool {
+	end := d.Add(day)
+	if end.After(now) {
+		end = now
+	}
+	for _, w := range ws {
+		if !w.From.After(d) && !w.To.Before(end) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *runner) recordingPath(date, id, ext string) string {
+	return filepath.Join(r.cfg.Output.Dir, "recordings", "date="+date, id+"."+ext)
+}
+
+func (r *runner) recordingSaved(start time.Time, id string) bool {
+	date := transform.PartitionDate(start)
+	for _, ext := range []string{"mp3", "wav"} {
+		if _, err := os.Stat(r.recordingPath(date, id, ext)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// saveRecordings downloads pending recordings; those not ready stay pending.
+func (r *runner) saveRecordings(ctx context.Context) error {
+	for _, id := range sortedKeys(r.st.recordings) {
+		pr := r.st.recordings[id]
+		pr.Attempts++
+		err := r.saveRecording(ctx, pr)
+		switch {
+		case err == nil:
+			delete(r.st.recordings, id)
+			r.sum.RecordingsSaved++
+		case errors.Is(err, ringcentral.ErrAuth):
+			return cannot(err)
+		case ctx.Err() != nil:
+			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
+		default:
+			pr.LastError = err.Error()
+			r.log.Debug("recording not saved yet", "id", id, "error", err)
+		}
+	}
+	r.sum.RecordingsPending = len(r.st.recordings)
+	return nil
+}
+
+// saveRecording streams one recording to a temp file, fsyncs it and renames
+// it into place.
+func (r *runner) saveRecording(ctx context.Context, pr *PendingRecording) error {
+	body, ctype, err := r.rc.Recording(ctx, pr.ContentURI)
+	if err != nil {
+		return fmt.Errorf("recording %s: %w", pr.ID, err)
+	}
+	defer body.Close()
+	ext, err := ringcentral.RecordingExt(ctype)
+	if err != nil {
+		return fmt.Errorf("recording %s: %w", pr.ID, err)
+	}
+	final := r.recordingPath(pr.Date, pr.ID, ext)
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	_, err = io.Copy(bw, body)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("saving recording %s: %w", pr.ID, err)
+	}
+	return nil
+}
