@@ -17,6 +17,7 @@ import (
 	"callstats/config"
 	"callstats/extract/graph/graphgen"
 	"callstats/extract/graph/graphtest"
+	"callstats/extract/ringcentral/rctest"
 	"callstats/jobs"
 	"callstats/transform/lake"
 )
@@ -47,6 +48,11 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 
 	srv := graphtest.NewServer(graphtest.Options{})
 	defer srv.Close()
+	// A RingCentral account beside the tenant (its fake's Heavy limit is
+	// raised: the demo's two nights run seconds apart, not a day).
+	rc := rctest.NewServer(rctest.Options{HeavyLimit: 1000})
+	defer rc.Close()
+	rcCalls := demoRingCentral(rc, monday)
 	for _, c := range calls {
 		if err := srv.Put(c.Raw); err != nil {
 			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
@@ -65,6 +71,8 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 		TenantID: "tenant-1", ClientID: "client-1", ClientSecret: config.NewSecret("secret-1"),
 		GraphURL: srv.URL, LoginURL: srv.URL,
 	}
+	cfg.RingCentral = &config.RingCentral{ServerURL: rc.URL, MediaURL: rc.MediaURL, ClientID: "rc-client-1",
+		ClientSecret: config.NewSecret("rc-secret-1"), JWT: config.NewSecret("rc-jwt-1"), DownloadRecordings: true}
 	cfg.ApplyDefaults()
 	cfg.Reconcile.WindowDays = 9 // the demo week and the two nights after it
 	now := night1
@@ -90,6 +98,11 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 			writeEntity(&q, c.ID, "updated", at.Add(40*time.Second))
 		}
 	}
+	for i, c := range rcCalls {
+		if i%12 != 7 { // RingCentral does not retry a failed webhook: some sessions are never notified
+			writeEntityOf(&q, "s-"+c.ID, "Disconnected", "ringcentral", c.Start.Add(c.Duration+20*time.Second))
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(cfg.Queue.Path), 0o755); err != nil {
 		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 		return exitCannot
@@ -104,9 +117,10 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 	}
 	srv.Throttle(3, time.Second)
 
-	fmt.Fprintf(stdout, "callstats demo: %d generated Teams calls of the week of %s on a fake Graph at %s\n",
+	fmt.Fprintf(stdout, "callstats demo: %d generated Teams calls of the week of %s on a fake Graph at %s,\n",
 		len(calls), monday.Format("2006-01-02"), srv.URL)
-	fmt.Fprintf(stdout, "The queue names %d of them: %d notifications were lost on the way.\n\n", len(calls)-withheld, withheld)
+	fmt.Fprintf(stdout, "and %d RingCentral calls on a fake RingCentral at %s.\n", len(rcCalls), rc.URL)
+	fmt.Fprintf(stdout, "The receiver's queue names %d of the Teams calls (%d notifications were lost on the way)\nand most RingCentral sessions (RingCentral does not retry a failed webhook).\n\n", len(calls)-withheld, withheld)
 	fmt.Fprintf(stdout, "Night 1 (%s):\n", night1.Format(time.RFC3339))
 	sum, err := jobs.Ingest(ctx, cfg, env)
 	if code := demoStep(sum, err, stdout, stderr); code != exitOK {
@@ -190,13 +204,17 @@ func prepareDemoDir(dir string) error {
 }
 
 func writeEntity(b *bytes.Buffer, id, change string, at time.Time) {
+	writeEntityOf(b, id, change, "teams", at)
+}
+
+func writeEntityOf(b *bytes.Buffer, id, change, source string, at time.Time) {
 	e := map[string]string{
 		"PartitionKey": at.UTC().Format("2006010215"),
 		"RowKey":       id + "-" + change,
 		"Timestamp":    at.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"CallId":       id,
 		"ChangeType":   change,
-		"Source":       "teams",
+		"Source":       source,
 	}
 	line, _ := json.Marshal(e)
 	b.Write(line)
@@ -252,7 +270,8 @@ func printHeadlines(ctx context.Context, w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nIn the lake: %d calls (%d peer-to-peer, %d group calls)\n", n, calls["peerToPeer"], calls["groupCall"])
+	fmt.Fprintf(w, "\nIn the lake: %d calls (Teams: %d peer-to-peer, %d group calls; RingCentral: %d)\n",
+		n, calls["peerToPeer"], calls["groupCall"], calls["Voice"]+calls["Fax"])
 	for _, m := range []string{"audio", "video", "vbss"} {
 		c := quality[m]
 		if c == nil {
@@ -277,4 +296,31 @@ func column[T arrow.Array](rec arrow.RecordBatch, name string) T {
 	}
 	c, _ := rec.Column(idx[0]).(T)
 	return c
+}
+
+// demoRingCentral puts a week of RingCentral calls on the fake: inbound and
+// outbound, answered, missed and voicemail, some recorded.
+func demoRingCentral(rc *rctest.Server, monday time.Time) []rctest.Call {
+	results := []string{"Accepted", "Accepted", "Accepted", "Call connected", "Missed", "Voicemail", "Busy"}
+	var calls []rctest.Call
+	for i := range 84 {
+		day := monday.AddDate(0, 0, i%7)
+		c := rctest.Call{
+			ID:        fmt.Sprintf("RC%05dX%d", 31000+i*37, i%10),
+			Start:     day.Add(time.Duration(7*60+(i*53)%600) * time.Minute),
+			Duration:  time.Duration(30+(i*97)%900) * time.Second,
+			Direction: []string{"Inbound", "Outbound"}[i%2],
+			Result:    results[i%len(results)],
+		}
+		if c.Result == "Missed" || c.Result == "Busy" {
+			c.Duration = 0
+		}
+		if i%9 == 4 && c.Duration > 0 {
+			c.RecordingID = fmt.Sprintf("rec-%d", i)
+			rc.SetRecording(c.RecordingID, []string{"audio/mpeg", "audio/wav"}[i%2], []byte("demo audio"))
+		}
+		rc.Add(rc.Record(c))
+		calls = append(calls, c)
+	}
+	return calls
 }
