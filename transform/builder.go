@@ -23,6 +23,8 @@ type Builder struct {
 	sessions     sessionsTable
 	streams      streamsTable
 	legs         legsTable
+	pstnCalls    pstnCallsTable
+	drCalls      directRoutingCallsTable
 
 	// Scratch state reused across records to avoid per-row allocations.
 	kinds  map[string]string // identity or participant id -> identity kind, for the record being added
@@ -45,6 +47,8 @@ func NewBuilder(mem memory.Allocator) *Builder {
 	b.bind(Sessions, &b.sessions)
 	b.bind(Streams, &b.streams)
 	b.bind(Legs, &b.legs)
+	b.bind(PstnCalls, &b.pstnCalls)
+	b.bind(DirectRoutingCalls, &b.drCalls)
 	return b
 }
 
@@ -228,6 +232,14 @@ type i32Col struct{ b *array.Int32Builder }
 
 func (c i32Col) add(v int32) { c.b.Append(v) }
 func (c i32Col) addNull()    { c.b.AppendNull() }
+
+func (c i32Col) addPtr(v *int32) {
+	if v == nil {
+		c.b.AppendNull()
+		return
+	}
+	c.b.Append(*v)
+}
 
 // i64Col is an int64 column.
 type i64Col struct{ b *array.Int64Builder }

@@ -22,6 +22,9 @@ const (
 	Sessions     Table = "sessions"
 	Streams      Table = "streams"
 	Legs         Table = "legs"
+
+	PstnCalls          Table = "pstn_calls"
+	DirectRoutingCalls Table = "direct_routing_calls"
 )
 
 // GraphTables are the tables a Teams call record yields rows for, in the order
@@ -32,10 +35,15 @@ var GraphTables = []Table{Calls, Participants, Sessions, Streams}
 // for, in the order they are documented.
 var RingCentralTables = []Table{Calls, Legs}
 
+// CallLogTables are the tables of Graph's PSTN and Direct Routing call logs,
+// one row per log row each, in the order they are documented. Their rows are
+// keyed by their first column, id (the log row's id), not by call_id.
+var CallLogTables = []Table{PstnCalls, DirectRoutingCalls}
+
 // AllTables lists every table of call rows once (every table Schema knows and
 // a Builder fills), in the order they are documented. The reconcile table,
 // which holds per-day counts rather than rows of calls, is not among them.
-var AllTables = []Table{Calls, Participants, Sessions, Streams, Legs}
+var AllTables = []Table{Calls, Participants, Sessions, Streams, Legs, PstnCalls, DirectRoutingCalls}
 
 // Schema returns the Arrow schema of table t, or nil if t is not a table.
 // The returned schema is shared and must not be modified.
@@ -57,6 +65,10 @@ func newTableDef(t Table) tableDef {
 		return &streamsTable{}
 	case Legs:
 		return &legsTable{}
+	case PstnCalls:
+		return &pstnCallsTable{}
+	case DirectRoutingCalls:
+		return &directRoutingCallsTable{}
 	}
 	return nil
 }
@@ -365,4 +377,86 @@ func (t *legsTable) columns(c *columnSet) {
 	c.str(&t.recordingURI, "recording_uri", nullable)
 	c.str(&t.telephonySessionID, "telephony_session_id", nullable)
 	c.str(&t.partyID, "party_id", nullable)
+}
+
+// pstnCallsTable: one row per row of Graph's PSTN call log (getPstnCalls).
+type pstnCallsTable struct {
+	id, callID, userID, upn, userDisplayName       strCol
+	startTime, endTime                             tsCol
+	durationS, charge                              f64Col
+	currency, callType, callerNumber, calleeNumber strCol
+	destinationName, destinationContext            strCol
+	connectionCharge                               f64Col
+	usageCountryCode, tenantCountryCode            strCol
+	conferenceID, licenseCapability, inventoryType strCol
+	operator, callDurationSource                   strCol
+	ingestedAt                                     tsCol
+}
+
+func (t *pstnCallsTable) columns(c *columnSet) {
+	c.str(&t.id, "id", required)
+	c.str(&t.callID, "call_id", nullable)
+	c.str(&t.userID, "user_id", nullable)
+	c.str(&t.upn, "user_principal_name", nullable)
+	c.str(&t.userDisplayName, "user_display_name", nullable)
+	c.ts(&t.startTime, "start_time", nullable)
+	c.ts(&t.endTime, "end_time", nullable)
+	c.f64(&t.durationS, "duration_s", nullable)
+	c.f64(&t.charge, "charge", nullable)
+	c.str(&t.currency, "currency", nullable)
+	c.str(&t.callType, "call_type", nullable)
+	c.str(&t.callerNumber, "caller_number", nullable)
+	c.str(&t.calleeNumber, "callee_number", nullable)
+	c.str(&t.destinationName, "destination_name", nullable)
+	c.str(&t.destinationContext, "destination_context", nullable)
+	c.f64(&t.connectionCharge, "connection_charge", nullable)
+	c.str(&t.usageCountryCode, "usage_country_code", nullable)
+	c.str(&t.tenantCountryCode, "tenant_country_code", nullable)
+	c.str(&t.conferenceID, "conference_id", nullable)
+	c.str(&t.licenseCapability, "license_capability", nullable)
+	c.str(&t.inventoryType, "inventory_type", nullable)
+	c.str(&t.operator, "operator", nullable)
+	c.str(&t.callDurationSource, "call_duration_source", nullable)
+	c.ts(&t.ingestedAt, "ingested_at", required)
+}
+
+// directRoutingCallsTable: one row per row of Graph's Direct Routing call log
+// (getDirectRoutingCalls).
+type directRoutingCallsTable struct {
+	id, correlationID, userID, upn, userDisplayName strCol
+	startTime, inviteTime, failureTime, endTime     tsCol
+	durationS                                       f64Col
+	callType                                        strCol
+	successFlag                                     boolCol
+	callerNumber, calleeNumber                      strCol
+	mediaPathLocation, signalingLocation            strCol
+	finalSIPCode, callEndSubReason                  i32Col
+	finalSIPCodePhrase, trunkFQDN                   strCol
+	mediaBypassEnabled                              boolCol
+	ingestedAt                                      tsCol
+}
+
+func (t *directRoutingCallsTable) columns(c *columnSet) {
+	c.str(&t.id, "id", required)
+	c.str(&t.correlationID, "correlation_id", nullable)
+	c.str(&t.userID, "user_id", nullable)
+	c.str(&t.upn, "user_principal_name", nullable)
+	c.str(&t.userDisplayName, "user_display_name", nullable)
+	c.ts(&t.startTime, "start_time", nullable)
+	c.ts(&t.inviteTime, "invite_time", nullable)
+	c.ts(&t.failureTime, "failure_time", nullable)
+	c.ts(&t.endTime, "end_time", nullable)
+	c.f64(&t.durationS, "duration_s", nullable)
+	c.str(&t.callType, "call_type", nullable)
+	c.boolean(&t.successFlag, "success_flag", nullable)
+	c.str(&t.callerNumber, "caller_number", nullable)
+	c.str(&t.calleeNumber, "callee_number", nullable)
+	c.str(&t.mediaPathLocation, "media_path_location", nullable)
+	c.str(&t.signalingLocation, "signaling_location", nullable)
+	c.i32(&t.finalSIPCode, "final_sip_code", nullable)
+	c.i32(&t.callEndSubReason, "call_end_sub_reason", nullable)
+	c.str(&t.finalSIPCodePhrase, "final_sip_code_phrase", nullable)
+	c.str(&t.trunkFQDN, "trunk_fully_qualified_domain_name", nullable)
+	c.boolean(&t.mediaBypassEnabled, "media_bypass_enabled", nullable)
+	c.ts(&t.ingestedAt, "ingested_at", required)
 }

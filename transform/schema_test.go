@@ -136,6 +136,24 @@ func TestSchemaContract(t *testing.T) {
 			"from_number": "utf8", "to_number": "utf8", "start_time": ts, "duration_s": "float64",
 			"recording_id": "utf8",
 		},
+		PstnCalls: {
+			"id": "utf8", "call_id": "utf8", "user_id": "utf8", "user_principal_name": "utf8",
+			"user_display_name": "utf8", "start_time": ts, "end_time": ts, "duration_s": "float64",
+			"charge": "float64", "currency": "utf8", "call_type": "utf8", "caller_number": "utf8",
+			"callee_number": "utf8", "destination_name": "utf8", "destination_context": "utf8",
+			"connection_charge": "float64", "usage_country_code": "utf8", "tenant_country_code": "utf8",
+			"conference_id": "utf8", "license_capability": "utf8", "inventory_type": "utf8",
+			"operator": "utf8", "call_duration_source": "utf8", "ingested_at": ts,
+		},
+		DirectRoutingCalls: {
+			"id": "utf8", "correlation_id": "utf8", "user_id": "utf8", "user_principal_name": "utf8",
+			"user_display_name": "utf8", "start_time": ts, "invite_time": ts, "failure_time": ts,
+			"end_time": ts, "duration_s": "float64", "call_type": "utf8", "success_flag": "bool",
+			"caller_number": "utf8", "callee_number": "utf8", "media_path_location": "utf8",
+			"signaling_location": "utf8", "final_sip_code": "int32", "call_end_sub_reason": "int32",
+			"final_sip_code_phrase": "utf8", "trunk_fully_qualified_domain_name": "utf8",
+			"media_bypass_enabled": "bool", "ingested_at": ts,
+		},
 	}
 	for tb, cols := range want {
 		s := Schema(tb)
