@@ -52,8 +52,16 @@ type Window struct{ From, To time.Time }
 func Ingest(ctx context.Context, cfg *config.Config, env Env) (*Summary, error) {
 	var w *Window
 	if !cfg.Reconcile.Disabled && cfg.Teams != nil {
-		today := cfg.Now().UTC().Truncate(24 * time.Hour)
-		w = &Window{From: today.AddDate(0, 0, 1-cfg.Reconcile.WindowDays), To: today}
+		now := cfg.Now()
+		from, widened, err := ReconcileFrom(cfg.StateDir, "ingest", now, cfg.Reconcile.WindowDays, cfg.Teams.RetentionDays)
+		if err != nil {
+			return nil, cannot(err)
+		}
+		if widened {
+			env.logger().Info("reconcile window widened to cover the gap since the last successful run",
+				"job", "ingest", "from", from.Format(time.DateOnly))
+		}
+		w = &Window{From: from, To: now.UTC().Truncate(day)}
 	}
 	return run(ctx, cfg, env, "ingest", w)
 }
@@ -81,6 +89,7 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	start := cfg.Now()
 	wall := time.Now()
 	r := &runner{cfg: cfg, env: env, log: env.logger(), sum: &Summary{Job: job, Started: start}}
+	defer func() { r.sum.Elapsed = time.Since(wall) }()
 
 	lock, err := AcquireLock(cfg.StateDir, job, start)
 	if err != nil {
@@ -155,7 +164,6 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	}
 	r.sum.Lake.Add(stats)
 	r.sum.Pending = len(r.st.pending)
-	r.sum.Elapsed = time.Since(wall)
 	r.sum.LakeCalls = r.lk.Len()
 	r.sum.Done = true
 	return r.sum, nil
