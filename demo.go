@@ -59,6 +59,15 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 			return exitCannot
 		}
 	}
+	pstn, dr := graphgen.PstnRows(calls, 47)
+	if err := srv.PutPstn(pstn...); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+		return exitCannot
+	}
+	if err := srv.PutDirectRouting(dr...); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+		return exitCannot
+	}
 	// Night 1 runs early on the Monday after the week.
 	night1 := monday.AddDate(0, 0, 7).Add(2 * time.Hour)
 	abs, _ := filepath.Abs(dir)

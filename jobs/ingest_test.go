@@ -560,3 +560,50 @@ func TestReconcileListingFailsMidway(t *testing.T) {
 		t.Errorf("missed %d over the week, want 5", missed)
 	}
 }
+
+func TestReconcileReadsPstnAndDirectRoutingLogs(t *testing.T) {
+	f := newFixture(t, 60)
+	pstn, dr := graphgen.PstnRows(f.calls, 5)
+	if len(pstn) == 0 || len(dr) == 0 {
+		t.Fatalf("generator gave %d PSTN and %d Direct Routing rows", len(pstn), len(dr))
+	}
+	if err := f.srv.PutPstn(pstn...); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.PutDirectRouting(dr...); err != nil {
+		t.Fatal(err)
+	}
+	// A window wider than the week, so that every row is in it.
+	w := Window{From: weekStart.AddDate(0, 0, -1), To: weekStart.AddDate(0, 0, 8)}
+	sum, err := Reconcile(context.Background(), testConfig(f.dir, f.srv.URL, night1.Add(48*time.Hour)), Env{Wait: noWait}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Lake.Rows["pstn_calls"] != int64(len(pstn)) || sum.Lake.Rows["direct_routing_calls"] != int64(len(dr)) {
+		t.Fatalf("rows %v, want %d PSTN and %d Direct Routing", sum.Lake.Rows, len(pstn), len(dr))
+	}
+	// Reading the logs again adds nothing.
+	before := tableRows(t, filepath.Join(f.dir, "lake"), "pstn_calls")
+	sum, err = Reconcile(context.Background(), testConfig(f.dir, f.srv.URL, night1.Add(49*time.Hour)), Env{Wait: noWait}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Lake.Rows["pstn_calls"] != 0 || sum.Lake.FilesWritten != 0 {
+		t.Fatalf("second read wrote %v", sum.Lake)
+	}
+	if after := tableRows(t, filepath.Join(f.dir, "lake"), "pstn_calls"); after != before || after != len(pstn) {
+		t.Fatalf("pstn_calls has %d rows, had %d; want %d", after, before, len(pstn))
+	}
+}
+
+func tableRows(t *testing.T, dir, table string) int {
+	t.Helper()
+	n := 0
+	if err := lake.Scan(context.Background(), dir, table, nil, func(rec arrow.RecordBatch) error {
+		n += int(rec.NumRows())
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -104,6 +104,11 @@ func (r *runner) reconcileTeams(ctx context.Context, w Window) error {
 	if err := r.fetchTeams(ctx, fetch); err != nil {
 		return err
 	}
+	if len(days) > 0 {
+		if err := r.readCallLogs(ctx, days[0], days[len(days)-1].Add(day)); err != nil {
+			return err
+		}
+	}
 
 	for _, l := range lists {
 		row := transform.ReconcileDay{Source: "teams", Day: l.day, Complete: l.complete, ReconciledAt: now}
@@ -166,4 +171,66 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// readCallLogs reads the PSTN and Direct Routing logs of [from, to) into
+// their tables; a row already in the lake is kept once, by its id. A day
+// whose log could not be read is logged: the next runs read it again, since
+// the logs trail the calls by a day or two and every run's window covers it.
+func (r *runner) readCallLogs(ctx context.Context, from, to time.Time) error {
+	tx := r.lk.Begin(r.cfg.Now())
+	put := func(it lake.Item, add func(*transform.Builder, time.Time)) error {
+		_, err := tx.Put(ctx, it, add)
+		if errors.Is(err, lake.ErrStaged) {
+			return nil // a row met twice in one read: it is the same row
+		}
+		return err
+	}
+	logErr := func(kind string, err error) error {
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, graph.ErrAuth):
+			return cannot(err)
+		case ctx.Err() != nil:
+			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
+		}
+		r.log.Warn("reading a call log failed; the days are read again by the next runs", "log", kind, "error", err)
+		r.sum.CallLogErrors++
+		return nil
+	}
+	err := r.client.PstnCalls(ctx, from, to, func(rows []graph.PstnCall) error {
+		for i := range rows {
+			row := &rows[i]
+			it := lake.Item{Source: "pstn", ID: row.ID, Start: row.StartDateTime}
+			if err := put(it, func(b *transform.Builder, at time.Time) { b.AddPstnCall(row, at) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := logErr("pstn", err); err != nil {
+		tx.Abort()
+		return err
+	}
+	err = r.client.DirectRoutingCalls(ctx, from, to, func(rows []graph.DirectRoutingCall) error {
+		for i := range rows {
+			row := &rows[i]
+			it := lake.Item{Source: "direct_routing", ID: row.ID, Start: row.StartDateTime}
+			if err := put(it, func(b *transform.Builder, at time.Time) { b.AddDirectRoutingCall(row, at) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := logErr("direct routing", err); err != nil {
+		tx.Abort()
+		return err
+	}
+	stats, err := tx.Commit(ctx)
+	if err != nil {
+		return cannot(fmt.Errorf("writing lake: %w", err))
+	}
+	r.sum.Lake.Add(stats)
+	return nil
 }

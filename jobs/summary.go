@@ -36,6 +36,8 @@ type Summary struct {
 	// RingCentralRecords counts call-log records read; RecordingsSaved and
 	// RecordingsPending the recordings downloaded and still waiting.
 	RingCentralRecords, RecordingsSaved, RecordingsPending int
+	// CallLogErrors counts PSTN / Direct Routing log reads that failed.
+	CallLogErrors int
 	// Reconciled holds a row per source and day reconciled.
 	Reconciled []transform.ReconcileDay
 	// Lake counts what the commits did; LakeCalls is the calls in the lake after the run.
