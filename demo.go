@@ -84,6 +84,7 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 		ClientSecret: config.NewSecret("rc-secret-1"), JWT: config.NewSecret("rc-jwt-1"), DownloadRecordings: true}
 	cfg.ApplyDefaults()
 	cfg.Reconcile.WindowDays = 9 // the demo week and the two nights after it
+	cfg.Reports.Timezone = "Europe/Berlin"
 	now := night1
 	cfg.Now = func() time.Time { return now }
 	if err := cfg.Validate(); err != nil {
@@ -175,6 +176,13 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 		fmt.Fprintf(stderr, "callstats: demo: reading the lake back: %v\n", err)
 		return exitCannot
 	}
+	y, wk := monday.ISOWeek()
+	path, fig, err := jobs.Report(ctx, cfg, env, fmt.Sprintf("%d-W%02d", y, wk))
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: report: %s\n", oneLine(err))
+		return exitCannot
+	}
+	fmt.Fprintf(stdout, "\nWeekly workbook for %s: %s\n  %s\n", fig.Week, path, fig.Headline)
 	fmt.Fprintf(stdout, "\nLake:  %s\n", cfg.Output.Dir)
 	fmt.Fprintf(stdout, "Query it, e.g. with DuckDB:\n  SELECT quality, count(*) FROM read_parquet('%s/streams/*/*.parquet', hive_partitioning=true) GROUP BY 1;\n", cfg.Output.Dir)
 	return exitOK

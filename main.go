@@ -32,6 +32,10 @@ Usage:
   callstats ingest --config FILE     queue -> fetch -> lake, then reconcile the last reconcile.window_days days
   callstats reconcile --config FILE --from YYYY-MM-DD --to YYYY-MM-DD
                                      like ingest, reconciling the given UTC days (both ends included)
+  callstats report --config FILE [--week 2026-W47]
+                                     the weekly workbook -> {reports.dir}/callstats-2026-W47.xlsx
+  callstats schedule --config FILE   run the jobs on their cron schedules until stopped (SIGINT/SIGTERM)
+  callstats status --config FILE     last runs, what is pending, when each job runs next
   callstats demo [--dir DIR]         run ingest against a built-in fake Graph with a generated week
 
 Flags common to every verb:
@@ -66,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "callstats-demo", "demo: where to put the demo's queue, lake and state")
 	fromDay := fs.String("from", "", "reconcile: first UTC day, YYYY-MM-DD")
 	toDay := fs.String("to", "", "reconcile: last UTC day, YYYY-MM-DD (included)")
+	week := fs.String("week", "", "report: ISO week, e.g. 2026-W47 (default: the last complete week)")
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
@@ -93,13 +98,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "callstats: config: %v\n", err)
 			return exitCannot
 		}
-		var sum *jobs.Summary
-		if verb == "ingest" {
-			sum, err = jobs.Ingest(ctx, cfg, env)
-		} else {
-			sum, err = jobs.Reconcile(ctx, cfg, env, w)
+		sum, err := recordRun(cfg, log, verb, func() (*jobs.Summary, error) {
+			if verb == "ingest" {
+				return jobs.Ingest(ctx, cfg, env)
+			}
+			return jobs.Reconcile(ctx, cfg, env, w)
+		})
+		return finish(sum, err, stdout, stderr)
+	case "schedule", "status":
+		cfg, err := config.Load(*cfgPath, os.Environ())
+		if err != nil {
+			fmt.Fprintf(stderr, "callstats: config: %v\n", err)
+			return exitCannot
 		}
-		return finish(sum, err, stdout, stderr, log)
+		if verb == "status" {
+			return status(cfg, stdout, stderr)
+		}
+		env.Progress = nil // a service draws no progress line
+		return schedule(ctx, cfg, env, stderr)
+	case "report":
+		cfg, err := config.Load(*cfgPath, os.Environ())
+		if err != nil {
+			fmt.Fprintf(stderr, "callstats: config: %v\n", err)
+			return exitCannot
+		}
+		out := io.Discard // quiet under cron
+		if isTerminal(os.Stdout) {
+			out = stdout
+		}
+		if err := runReport(ctx, cfg, log, *week, out); err != nil {
+			fmt.Fprintf(stderr, "callstats: report: %s\n", oneLine(err))
+			return exitCannot
+		}
+		return exitOK
 	case "demo":
 		return runDemo(ctx, *dir, stdout, stderr, env)
 	default:
@@ -108,15 +139,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// finish prints and logs a run's summary and maps its outcome to an exit status.
-// The summary goes to stdout on a terminal, or when records failed, so that a
-// cron run stays quiet on success.
-func finish(sum *jobs.Summary, err error, stdout, stderr io.Writer, log *slog.Logger) int {
+// recordRun runs a job, logs its summary and leaves its run record in the
+// state directory (read by status, catch-up and the reconcile window).
+func recordRun(cfg *config.Config, log *slog.Logger, job string, run func() (*jobs.Summary, error)) (*jobs.Summary, error) {
+	sum, err := run()
 	if sum != nil && sum.Done {
 		log.Info("run finished", sum.LogAttrs()...)
-		if isTerminal(os.Stdout) || len(sum.FailedCalls) > 0 {
-			sum.Print(stdout)
-		}
+	}
+	if rerr := jobs.SaveRunRecord(cfg.StateDir, jobs.RecordOf(job, sum, err, cfg.Now())); rerr != nil {
+		log.Warn("could not save the run record", "job", job, "error", rerr.Error())
+	}
+	return sum, err
+}
+
+// finish prints a run's summary and maps its outcome to an exit status.
+// The summary goes to stdout on a terminal, or when records failed, so that a
+// cron run stays quiet on success.
+func finish(sum *jobs.Summary, err error, stdout, stderr io.Writer) int {
+	if sum != nil && sum.Done && (isTerminal(os.Stdout) || len(sum.FailedCalls) > 0) {
+		sum.Print(stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "callstats: %s\n", oneLine(err))
@@ -146,6 +187,76 @@ func parseWindow(from, to string) (jobs.Window, error) {
 		return jobs.Window{}, fmt.Errorf("--to %s is before --from %s", to, from)
 	}
 	return jobs.Window{From: f, To: t}, nil
+}
+
+// scheduleSpecs are the jobs' cron specs; an empty one is left out.
+func scheduleSpecs(cfg *config.Config) map[string]string {
+	return map[string]string{"ingest": cfg.Schedule.Ingest, "report": cfg.Schedule.Report, "reconcile": cfg.Schedule.Reconcile}
+}
+
+func status(cfg *config.Config, stdout, stderr io.Writer) int {
+	loc, err := time.LoadLocation(cfg.Schedule.Timezone) // validated by config.Load
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: config: schedule.timezone: %v\n", err)
+		return exitCannot
+	}
+	s, err := jobs.NewScheduler(scheduleSpecs(cfg), loc, nil, cfg.StateDir, nil, jobs.SystemClock{})
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: config: %v\n", err)
+		return exitCannot
+	}
+	if err := jobs.Status(stdout, cfg.StateDir, s.Next(), cfg.Now()); err != nil {
+		fmt.Fprintf(stderr, "callstats: status: %s\n", oneLine(err))
+		return exitCannot
+	}
+	return exitOK
+}
+
+func schedule(ctx context.Context, cfg *config.Config, env jobs.Env, stderr io.Writer) int {
+	if _, fixed := os.LookupEnv("CALLSTATS_NOW"); fixed {
+		fmt.Fprintln(stderr, "callstats: schedule: CALLSTATS_NOW fixes the clock, so no job would ever come due; unset it")
+		return exitUsage
+	}
+	log := env.Logger
+	loc, err := time.LoadLocation(cfg.Schedule.Timezone)
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: config: schedule.timezone: %v\n", err)
+		return exitCannot
+	}
+	fns := map[string]jobs.JobFunc{
+		"ingest": func(ctx context.Context) error {
+			_, err := recordRun(cfg, log, "ingest", func() (*jobs.Summary, error) { return jobs.Ingest(ctx, cfg, env) })
+			return err
+		},
+		"report": func(ctx context.Context) error {
+			return runReport(ctx, cfg, log, "", io.Discard)
+		},
+	}
+	if cfg.Teams != nil {
+		fns["reconcile"] = func(ctx context.Context) error {
+			now := cfg.Now()
+			from, widened, err := jobs.ReconcileFrom(cfg.StateDir, "reconcile", now, cfg.Reconcile.WindowDays, cfg.Teams.RetentionDays)
+			if err != nil {
+				return err
+			}
+			if widened {
+				log.Info("reconcile window widened to cover the gap since the last successful run", "job", "reconcile", "from", from.Format(time.DateOnly))
+			}
+			w := jobs.Window{From: from, To: now.UTC().Truncate(24 * time.Hour)}
+			_, err = recordRun(cfg, log, "reconcile", func() (*jobs.Summary, error) { return jobs.Reconcile(ctx, cfg, env, w) })
+			return err
+		}
+	}
+	s, err := jobs.NewScheduler(scheduleSpecs(cfg), loc, fns, cfg.StateDir, log, jobs.SystemClock{})
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: config: %v\n", err)
+		return exitCannot
+	}
+	if err := s.Run(ctx); err != nil { // nil after SIGINT/SIGTERM once the running job has stopped
+		fmt.Fprintf(stderr, "callstats: %s\n", oneLine(err))
+		return exitCannot
+	}
+	return exitOK
 }
 
 func oneLine(err error) string {
@@ -197,4 +308,14 @@ func newLogger(w io.Writer, format string, verbose bool) (*slog.Logger, error) {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// runReport writes the weekly workbook and prints where it is.
+func runReport(ctx context.Context, cfg *config.Config, log *slog.Logger, week string, stdout io.Writer) error {
+	path, fig, err := jobs.Report(ctx, cfg, jobs.Env{Logger: log}, week)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s\n%s\n", fig.Week, path, fig.Headline)
+	return nil
 }

@@ -287,7 +287,7 @@ func TestIngestExcludesSecondProcess(t *testing.T) {
 // reruns it; the lake must end up equal to the lake of a run never killed.
 func TestKillAndRerun(t *testing.T) {
 	// A slower Graph, so that a run lasts long enough to be killed in the middle.
-	f := newFixtureOn(t, 150, graphtest.Options{Hook: func(*http.Request) { time.Sleep(2 * time.Millisecond) }})
+	f := newFixtureOn(t, 80, graphtest.Options{Hook: func(*http.Request) { time.Sleep(2 * time.Millisecond) }})
 	// The reference: a clean run into another directory on the same server.
 	ref := t.TempDir()
 	os.Link(filepath.Join(f.dir, "callids.jsonl"), filepath.Join(ref, "callids.jsonl"))

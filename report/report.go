@@ -1,0 +1,126 @@
+// Package report reads a week of the lake back and writes the weekly Excel
+// workbook that managers read: Summary, Usage, Devices, Call quality,
+// Telephony and Data health (docs/report.md describes every figure).
+//
+// It reads the Parquet files itself, only the partitions that can hold the
+// week and the week before it, and only the columns it needs; a table the
+// lake does not have hides its part of the workbook, and a column an older
+// file does not have reads as NULL. It depends on the lake's layout and
+// columns (docs/schema.md), not on the code that writes them, so it works on
+// any lake ingest wrote, including one copied from elsewhere.
+package report
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Options say which week of which lake to report on.
+type Options struct {
+	// LakeDir is the lake's root: {LakeDir}/{table}/date=YYYY-MM-DD/*.parquet.
+	LakeDir string
+	// Week is the ISO week to report on.
+	Week Week
+	// Location is reports.timezone: the week, its days and hours are in this
+	// zone (UTC when nil).
+	Location *time.Location
+	// Title is an optional organisation name put in front of the sheet titles,
+	// e.g. "Kestrel Bay".
+	Title string
+}
+
+// FileName is the workbook's conventional name for a week: callstats-2026-W47.xlsx.
+func FileName(w Week) string { return "callstats-" + w.String() + ".xlsx" }
+
+// Generate reads the lake for opts.Week and the week before it and writes the
+// workbook to path atomically (a temp file in the same directory, fsync,
+// rename), creating the directory if needed. It returns the Summary's figures.
+func Generate(ctx context.Context, opts Options, path string) (*Figures, error) {
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.Week.Week < 1 || opts.Week.Week > weeksIn(opts.Week.Year) {
+		return nil, fmt.Errorf("report: no week %s", opts.Week)
+	}
+	if st, err := os.Stat(opts.LakeDir); err != nil {
+		return nil, fmt.Errorf("report: reading lake %s: %w", opts.LakeDir, err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("report: lake %s is not a directory", opts.LakeDir)
+	}
+	w := &window{loc: opts.Location}
+	start, end := opts.Week.Range(opts.Location)
+	ps, pe := opts.Week.prev().Range(opts.Location)
+	w.start[cur], w.end[cur] = start.UnixMicro(), end.UnixMicro()
+	w.start[prev], w.end[prev] = ps.UnixMicro(), pe.UnixMicro()
+
+	data, err := aggregate(ctx, opts.LakeDir, w, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", opts.Week, err)
+	}
+	figs := &Figures{Week: opts.Week, Start: start, End: end,
+		ThisWeek: periodOf(data, cur), LastWeek: periodOf(data, prev)}
+	figs.Headline = headline(figs)
+
+	f, err := buildWorkbook(data, figs, opts)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", opts.Week, err)
+	}
+	defer f.Close()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(path, func(out *os.File) error {
+		_, err := f.WriteTo(out)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("report %s: writing %s: %w", opts.Week, path, err)
+	}
+	return figs, nil
+}
+
+// writeAtomic writes a file through write so that readers see the old file
+// or the whole new one: temp file in the same directory, fsync, rename,
+// fsync of the directory.
+func writeAtomic(path string, write func(*os.File) error) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := write(tmp); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
