@@ -84,7 +84,7 @@ type RingCentral struct {
 	// MediaURL is the host serving recording audio; "" derives it from
 	// ServerURL (platform.* -> media.*). Recordings on other hosts are refused.
 	MediaURL string `yaml:"media_url"`
-	ClientID  string `yaml:"client_id"`
+	ClientID string `yaml:"client_id"`
 
 	// The client secret and the JWT credential are each named by exactly one
 	// of *_env and *_file; Load reads them into ClientSecret and JWT.
