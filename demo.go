@@ -327,7 +327,7 @@ func demoRingCentral(rc *rctest.Server, monday time.Time) []rctest.Call {
 			Start:     day.Add(time.Duration(7*60+(i*53)%600) * time.Minute),
 			Duration:  time.Duration(30+(i*97)%900) * time.Second,
 			Direction: []string{"Inbound", "Outbound"}[i%2],
-			Result:    results[i%len(results)],
+			Result:    results[(i+i/7)%len(results)],
 		}
 		if c.Result == "Missed" || c.Result == "Busy" {
 			c.Duration = 0

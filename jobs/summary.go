@@ -58,7 +58,7 @@ func (s *Summary) Print(w io.Writer) {
 	fmt.Fprintf(tw, "%s finished in %s\n", s.Job, s.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(tw, "  queue\t%d notifications, %d calls, %d bad lines skipped\n", s.QueueEntities, s.QueueCalls, s.QueueErrors)
 	fmt.Fprintf(tw, "  fetched\t%d of %d (%d already up to date)\n", s.Fetched, s.ToFetch, s.UpToDate)
-	fmt.Fprintf(tw, "  lake\t%d added, %d replaced by a newer version, %d unchanged; %d calls in the lake\n",
+	fmt.Fprintf(tw, "  lake\t%d added, %d replaced by a newer version, %d unchanged; %d records in the lake\n",
 		s.Lake.Added, s.Lake.Replaced, s.Lake.Unchanged, s.LakeCalls)
 	tables := make([]string, 0, len(s.Lake.Rows))
 	for t := range s.Lake.Rows {
