@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"callstats/config"
+	"callstats/delivery"
 	"callstats/extract/graph/graphgen"
 	"callstats/extract/graph/graphtest"
 	"callstats/extract/ringcentral/rctest"
@@ -183,6 +184,21 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 		return exitCannot
 	}
 	fmt.Fprintf(stdout, "\nWeekly workbook for %s: %s\n  %s\n", fig.Week, path, fig.Headline)
+	// Two managers get their own team's workbook, scoped by administrative
+	// unit; no mail is sent (the demo has no SMTP server).
+	cfg.Delivery = &config.Delivery{Host: "127.0.0.1", Port: 25, TLS: "none", From: "callstats@kestrel-bay.example",
+		Recipients: []config.Recipient{
+			{Address: "sales-lead@kestrel-bay.example", Scope: config.Scope{Name: "Sales", AdminUnits: []string{graphgen.AdminUnitSales}}},
+			{Address: "support-lead@kestrel-bay.example", Scope: config.Scope{Name: "Support", AdminUnits: []string{graphgen.AdminUnitSupport}}},
+		}}
+	books, err := delivery.Render(ctx, cfg, fig.Week, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: scoped reports: %s\n", oneLine(err))
+		return exitCannot
+	}
+	for _, b := range books {
+		fmt.Fprintf(stdout, "  scoped to %s: %s (%d calls)\n", b.Name, b.Path, b.Figures.ThisWeek.Calls)
+	}
 	fmt.Fprintf(stdout, "\nLake:  %s\n", cfg.Output.Dir)
 	fmt.Fprintf(stdout, "Query it, e.g. with DuckDB:\n  SELECT quality, count(*) FROM read_parquet('%s/streams/*/*.parquet', hive_partitioning=true) GROUP BY 1;\n", cfg.Output.Dir)
 	return exitOK

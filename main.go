@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"callstats/config"
+	"callstats/delivery"
 	"callstats/jobs"
+	"callstats/report"
 )
 
 // Exit statuses.
@@ -33,7 +35,11 @@ Usage:
   callstats reconcile --config FILE --from YYYY-MM-DD --to YYYY-MM-DD
                                      like ingest, reconciling the given UTC days (both ends included)
   callstats report --config FILE [--week 2026-W47]
-                                     the weekly workbook -> {reports.dir}/callstats-2026-W47.xlsx
+                                     the weekly workbook -> {reports.dir}/callstats-2026-W47.xlsx,
+                                     and with a delivery section one per recipient scope (callstats-2026-W47-<scope>.xlsx)
+  callstats deliver --config FILE [--week 2026-W47] [--resend]
+                                     render the week's workbooks and mail each delivery recipient theirs;
+                                     recipients already sent that week are skipped unless --resend
   callstats schedule --config FILE   run the jobs on their cron schedules until stopped (SIGINT/SIGTERM)
   callstats status --config FILE     last runs, what is pending, when each job runs next
   callstats demo [--dir DIR]         run ingest against a built-in fake Graph with a generated week
@@ -70,7 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "callstats-demo", "demo: where to put the demo's queue, lake and state")
 	fromDay := fs.String("from", "", "reconcile: first UTC day, YYYY-MM-DD")
 	toDay := fs.String("to", "", "reconcile: last UTC day, YYYY-MM-DD (included)")
-	week := fs.String("week", "", "report: ISO week, e.g. 2026-W47 (default: the last complete week)")
+	week := fs.String("week", "", "report, deliver: ISO week, e.g. 2026-W47 (default: the last complete week)")
+	resend := fs.Bool("resend", false, "deliver: mail recipients already sent this week again")
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
@@ -128,6 +135,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if err := runReport(ctx, cfg, log, *week, out); err != nil {
 			fmt.Fprintf(stderr, "callstats: report: %s\n", oneLine(err))
+			return exitCannot
+		}
+		return exitOK
+	case "deliver":
+		cfg, err := config.Load(*cfgPath, os.Environ())
+		if err != nil {
+			fmt.Fprintf(stderr, "callstats: config: %v\n", err)
+			return exitCannot
+		}
+		if cfg.Delivery == nil {
+			fmt.Fprintln(stderr, "callstats: deliver: the config has no delivery section")
+			return exitCannot
+		}
+		err = runDeliver(ctx, cfg, log, *week, *resend, stdout)
+		switch {
+		case errors.Is(err, delivery.ErrFailed):
+			fmt.Fprintf(stderr, "callstats: deliver: %s\n", oneLine(err))
+			return exitPartial
+		case err != nil:
+			fmt.Fprintf(stderr, "callstats: deliver: %s\n", oneLine(err))
 			return exitCannot
 		}
 		return exitOK
@@ -209,6 +236,21 @@ func status(cfg *config.Config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callstats: status: %s\n", oneLine(err))
 		return exitCannot
 	}
+	failed, err := delivery.Failed(cfg.StateDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "callstats: status: %s\n", oneLine(err))
+		return exitCannot
+	}
+	for _, st := range failed {
+		for _, f := range st.Sends {
+			kind := "will be retried by the next deliver"
+			if f.Permanent {
+				kind = "refused by the server; retried by the next deliver"
+			}
+			fmt.Fprintf(stdout, "delivery %s: not sent to %s (%s, %d attempts, last %s): %s\n",
+				st.Week, f.Address, kind, f.Attempts, f.At.Format(time.RFC3339), f.Error)
+		}
+	}
 	return exitOK
 }
 
@@ -229,7 +271,10 @@ func schedule(ctx context.Context, cfg *config.Config, env jobs.Env, stderr io.W
 			return err
 		},
 		"report": func(ctx context.Context) error {
-			return runReport(ctx, cfg, log, "", io.Discard)
+			if err := runReport(ctx, cfg, log, "", io.Discard); err != nil || cfg.Delivery == nil {
+				return err
+			}
+			return runDeliver(ctx, cfg, log, "", false, io.Discard)
 		},
 	}
 	if cfg.Teams != nil {
@@ -317,5 +362,45 @@ func runReport(ctx context.Context, cfg *config.Config, log *slog.Logger, week s
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %s\n%s\n", fig.Week, path, fig.Headline)
+	if cfg.Delivery == nil {
+		return nil
+	}
+	books, err := delivery.Render(ctx, cfg, fig.Week, false)
+	if err != nil {
+		return err
+	}
+	for _, b := range books {
+		fmt.Fprintf(stdout, "%s (%s): %s\n", fig.Week, b.Name, b.Path)
+	}
 	return nil
+}
+
+// runDeliver renders a week's workbooks ("" means the last complete week)
+// and mails them to the delivery recipients. Its error wraps
+// delivery.ErrFailed when only some recipients failed.
+func runDeliver(ctx context.Context, cfg *config.Config, log *slog.Logger, week string, resend bool, stdout io.Writer) error {
+	loc, err := time.LoadLocation(cfg.Reports.Timezone) // validated by config.Load
+	if err != nil {
+		return fmt.Errorf("reports.timezone: %w", err)
+	}
+	w := report.LastCompleteWeek(cfg.Now(), loc)
+	if week != "" {
+		if w, err = report.ParseWeek(week); err != nil {
+			return fmt.Errorf("--week: %w", err)
+		}
+	}
+	books, err := delivery.Render(ctx, cfg, w, true)
+	if err != nil {
+		return err
+	}
+	res, err := delivery.Deliver(ctx, cfg.Delivery, w, books, delivery.Options{StateDir: cfg.StateDir, Resend: resend,
+		Now: cfg.Now, Logger: log})
+	for _, r := range res {
+		line := fmt.Sprintf("%s %s: %s (%s)", w, r.Address, r.Status, r.Workbook)
+		if r.Err != nil {
+			line += ": " + oneLine(r.Err)
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	return err
 }

@@ -37,6 +37,10 @@ type Config struct {
 	Schedule  Schedule  `yaml:"schedule"`
 	Reconcile Reconcile `yaml:"reconcile"`
 
+	// Delivery is nil when the section is absent: workbooks are then not
+	// mailed and no scoped workbooks are written.
+	Delivery *Delivery `yaml:"delivery"`
+
 	// Now is the one clock every time decision uses: time.Now().UTC(), or the
 	// fixed instant given by CALLSTATS_NOW.
 	Now func() time.Time `yaml:"-" json:"-"`
@@ -115,6 +119,56 @@ type Reconcile struct {
 	Disabled   bool `yaml:"disabled"`
 }
 
+// Delivery configures mailing the weekly workbooks (callstats deliver).
+type Delivery struct {
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"`
+	// TLS is "starttls" (upgrade a plain connection, required), "tls"
+	// (implicit TLS, usually port 465) or "none" (plain; test servers only).
+	TLS  string `yaml:"tls"`
+	User string `yaml:"user"` // "" means no authentication
+
+	// The password is named by exactly one of PasswordEnv and PasswordFile
+	// when User is set; Load reads it into Password.
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	Password     Secret `yaml:"-"`
+
+	From string `yaml:"from"` // sender address, optionally with a name: "Call stats <stats@example.com>"
+
+	// Recipients can only be set in the file (lists have no CALLSTATS_
+	// variable).
+	Recipients []Recipient `yaml:"recipients"`
+}
+
+// Recipient is one address that gets a workbook every week.
+type Recipient struct {
+	Address string `yaml:"address"`
+	Name    string `yaml:"name"`
+	// Scope chooses whose calls the recipient's workbook covers; an empty
+	// scope is the whole tenant.
+	Scope Scope `yaml:"scope"`
+}
+
+// Scope selects people: a user is in it when any list matches them.
+type Scope struct {
+	// Name titles the scope's workbook and names its file; required when
+	// any list is set. Recipients with the same name share one workbook
+	// and must have the same lists.
+	Name        string   `yaml:"name"`
+	AdminUnits  []string `yaml:"admin_units"`  // Entra administrative unit ids
+	UPNDomains  []string `yaml:"upn_domains"`  // "sales.example.com"
+	UPNPatterns []string `yaml:"upn_patterns"` // path.Match globs: "*.sales@example.com"
+	Users       []string `yaml:"users"`        // user ids or user principal names
+	Extensions  []string `yaml:"extensions"`   // RingCentral extension numbers
+}
+
+// IsEveryone reports whether the scope selects nobody in particular, that
+// is the whole tenant.
+func (s Scope) IsEveryone() bool {
+	return len(s.AdminUnits)+len(s.UPNDomains)+len(s.UPNPatterns)+len(s.Users)+len(s.Extensions) == 0
+}
+
 // envPrefix starts every environment variable that overrides a key.
 const envPrefix = "CALLSTATS_"
 
@@ -141,6 +195,7 @@ func template() *Config {
 		},
 		Schedule:  Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{WindowDays: 3},
+		Delivery:  &Delivery{Port: 587, TLS: "starttls"},
 	}
 }
 
@@ -152,7 +207,7 @@ func systemClock() time.Time { return time.Now().UTC() }
 // Validate.
 func Default() *Config {
 	c := template()
-	c.Teams, c.RingCentral = nil, nil
+	c.Teams, c.RingCentral, c.Delivery = nil, nil, nil
 	c.Now = systemClock
 	return c
 }
@@ -300,6 +355,9 @@ func (c *Config) validate() []error {
 	add(checkCron("schedule.reconcile", c.Schedule.Reconcile, true))
 	add(checkZone("schedule.timezone", c.Schedule.Timezone))
 	add(inRange("reconcile.window_days", c.Reconcile.WindowDays, 1, 30))
+	if d := c.Delivery; d != nil {
+		errs = append(errs, d.validate()...)
+	}
 	if c.Now == nil {
 		add(errors.New("now: no clock set (build the config with Default or call ApplyDefaults)"))
 	}
@@ -379,7 +437,16 @@ type secretRef struct {
 }
 
 func secretRefs(c *Config) []secretRef {
-	return append(teamsSecrets(c.Teams), ringCentralSecrets(c.RingCentral)...)
+	refs := append(teamsSecrets(c.Teams), ringCentralSecrets(c.RingCentral)...)
+	return append(refs, deliverySecrets(c.Delivery)...)
+}
+
+// deliverySecrets is the SMTP password, needed only when a user is set.
+func deliverySecrets(d *Delivery) []secretRef {
+	if d == nil || d.User == "" {
+		return nil
+	}
+	return []secretRef{{"delivery.password", d.PasswordEnv, d.PasswordFile, &d.Password}}
 }
 
 func teamsSecrets(t *Teams) []secretRef {
@@ -494,6 +561,9 @@ func walkSettings(t reflect.Type, index []int, prefix string) []setting {
 			path = prefix + "." + name
 		}
 		idx := append(slices.Clone(index), i)
+		if f.Type.Kind() == reflect.Slice {
+			continue // lists are set in the file only
+		}
 		if st, ok := sectionType(f.Type); ok {
 			out = append(out, walkSettings(st, idx, path)...)
 			continue
@@ -802,7 +872,32 @@ func (ck *fileChecker) mapping(n *yaml.Node, t reflect.Type, index []int, prefix
 			}
 			continue
 		}
+		if f.Type.Kind() == reflect.Slice {
+			ck.list(k, v, f.Type, idx, path)
+			continue
+		}
 		ck.leaf(k, v, f.Type, path)
+	}
+}
+
+// list checks a list value: of sections (each checked as a mapping, named
+// key[i]) or of single values.
+func (ck *fileChecker) list(k, v *yaml.Node, t reflect.Type, index []int, path string) {
+	if v.ShortTag() == "!!null" {
+		return
+	}
+	if v.Kind != yaml.SequenceNode {
+		ck.errorf(k, path, "must be a list")
+		return
+	}
+	for i, e := range v.Content {
+		e = deref(e)
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if st, ok := sectionType(t.Elem()); ok {
+			ck.mapping(e, st, nil, p)
+			continue
+		}
+		ck.leaf(e, e, t.Elem(), p)
 	}
 }
 

@@ -704,6 +704,8 @@ func TestSettings(t *testing.T) {
 		"ringcentral.jwt_env", "ringcentral.jwt_file", "ringcentral.lookback", "ringcentral.download_recordings",
 		"schedule.ingest", "schedule.report", "schedule.reconcile", "schedule.timezone",
 		"reconcile.window_days", "reconcile.disabled",
+		"delivery.host", "delivery.port", "delivery.tls", "delivery.user", "delivery.password_env", "delivery.password_file",
+		"delivery.from",
 	}
 	if !slices.Equal(paths, wantPaths) {
 		t.Errorf("settings:\n%q\nwant\n%q", paths, wantPaths)

@@ -238,6 +238,16 @@ type scanner struct {
 	dayHits map[time.Time]*dayCalls
 
 	callSeq int64 // sequence number of the call being read (sessions)
+
+	// scope, when set, restricts every row to the calls of scopeDef.
+	scope    *scopeSet
+	scopeDef *Scope
+}
+
+// outOfScope reports whether row i's call is outside the scope (always
+// false for a tenant-wide report).
+func (sc *scanner) outOfScope(ids *strs, i int) bool {
+	return sc.scope != nil && (ids.null(i) || !sc.scope.calls[ids.get(i)])
 }
 
 // plan says how the rows of a file of a per-call table are placed in weeks.
@@ -248,6 +258,8 @@ type plan struct {
 	// wantCur is whether the file can hold rows of the report week (its
 	// detail columns are read only then).
 	wantCur bool
+	// scoped, when not nil, holds the only calls whose rows count.
+	scoped map[string]bool
 }
 
 // runPool runs fn over jobs with one scanner per worker.
@@ -297,6 +309,11 @@ type lakeData struct {
 
 // aggregate reads the lake for the two weeks of w.
 func aggregate(ctx context.Context, dir string, w *window, mem memory.Allocator) (*lakeData, error) {
+	return aggregateScope(ctx, dir, w, mem, nil)
+}
+
+// aggregateScope is aggregate restricted to scope (nil: the whole tenant).
+func aggregateScope(ctx context.Context, dir string, w *window, mem memory.Allocator, scope *Scope) (*lakeData, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
@@ -317,6 +334,16 @@ func aggregate(ctx context.Context, dir string, w *window, mem memory.Allocator)
 	scanners := make([]*scanner, workers())
 	for i := range scanners {
 		scanners[i] = &scanner{w: w, s: newStats(), mem: mem, ids: map[string]int8{}, dayHits: map[time.Time]*dayCalls{}}
+	}
+	var ss *scopeSet
+	if scope != nil {
+		var err error
+		if ss, err = resolveScope(ctx, scope, files[tParticipants], files[tLegs], scanners[0]); err != nil {
+			return nil, err
+		}
+		for _, sc := range scanners {
+			sc.scope, sc.scopeDef = ss, scope
+		}
 	}
 
 	// Phase 1: calls and the tables that place their rows by their own times.
@@ -373,6 +400,9 @@ func aggregate(ctx context.Context, dir string, w *window, mem memory.Allocator)
 	for _, t := range []string{tStreams, tSessions, tParticipants} {
 		for _, f := range files[t] {
 			p, ok := planFor(w, f, ids, hits)
+			if ss != nil {
+				p.scoped = ss.calls
+			}
 			if ok {
 				jobs2 = append(jobs2, job2{t, f, p})
 			}
@@ -396,6 +426,13 @@ func aggregate(ctx context.Context, dir string, w *window, mem memory.Allocator)
 		s.merge(sc.s)
 	}
 	s.present = present
+	if ss != nil {
+		for id := range s.users {
+			if !ss.users[id] {
+				delete(s.users, id)
+			}
+		}
+	}
 
 	recon, err := readReconcile(ctx, files[tReconcile], w, mem)
 	if err != nil {
@@ -429,6 +466,9 @@ func planFor(w *window, f lakeFile, ids map[string]int8, hits map[time.Time]*day
 
 // weekOf returns the week of row i of a per-call table under plan p.
 func (p *plan) weekOf(ids *strs, i int) int {
+	if p.scoped != nil && (ids.null(i) || !p.scoped[ids.get(i)]) {
+		return none
+	}
 	if p.fixed != none {
 		return p.fixed
 	}
@@ -445,7 +485,7 @@ func (p *plan) weekOf(ids *strs, i int) int {
 // report week's rows are wanted, and call_id when rows are placed by call.
 func specs(p plan, base, detail []colSpec) []colSpec {
 	var out []colSpec
-	if p.fixed == none {
+	if p.fixed == none || p.scoped != nil {
 		out = append(out, colSpec{name: "call_id"})
 	}
 	out = append(out, base...)

@@ -32,10 +32,20 @@ type Options struct {
 	// Title is an optional organisation name put in front of the sheet titles,
 	// e.g. "Kestrel Bay".
 	Title string
+	// Scope, when not nil, restricts every figure to the scope's people and
+	// the calls they took part in, and puts the scope's name in every sheet
+	// title. Nil is the whole tenant.
+	Scope *Scope
 }
 
 // FileName is the workbook's conventional name for a week: callstats-2026-W47.xlsx.
 func FileName(w Week) string { return "callstats-" + w.String() + ".xlsx" }
+
+// ScopedFileName is the name of a scope's workbook for a week:
+// callstats-2026-W47-sales.xlsx for slug "sales".
+func ScopedFileName(w Week, slug string) string {
+	return "callstats-" + w.String() + "-" + slug + ".xlsx"
+}
 
 // Generate reads the lake for opts.Week and the week before it and writes the
 // workbook to path atomically (a temp file in the same directory, fsync,
@@ -58,7 +68,17 @@ func Generate(ctx context.Context, opts Options, path string) (*Figures, error) 
 	w.start[cur], w.end[cur] = start.UnixMicro(), end.UnixMicro()
 	w.start[prev], w.end[prev] = ps.UnixMicro(), pe.UnixMicro()
 
-	data, err := aggregate(ctx, opts.LakeDir, w, memory.DefaultAllocator)
+	if opts.Scope != nil {
+		name := opts.Scope.Name
+		if name == "" {
+			name = "scoped"
+		}
+		if opts.Title != "" {
+			name = opts.Title + " – " + name
+		}
+		opts.Title = name
+	}
+	data, err := aggregateScope(ctx, opts.LakeDir, w, memory.DefaultAllocator, opts.Scope)
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", opts.Week, err)
 	}

@@ -56,7 +56,7 @@ func streamDirection(s string) int8 {
 // calls reads a file of the calls table.
 func (sc *scanner) calls(ctx context.Context, f lakeFile) error {
 	fixed := sc.w.dayBucket(f.day)
-	keepIDs := fixed == none
+	keepIDs := fixed == none || sc.scope != nil
 	wantCur := fixed != prev
 	var sp []colSpec
 	if keepIDs {
@@ -107,7 +107,7 @@ func (sc *scanner) calls(ctx context.Context, f lakeFile) error {
 				continue
 			}
 			wk := sc.w.bucket(us)
-			if wk == none {
+			if wk == none || sc.outOfScope(&ids, i) {
 				continue
 			}
 			hits.n[wk]++
@@ -250,7 +250,7 @@ func (sc *scanner) sessions(ctx context.Context, f lakeFile, p plan) error {
 			side+"_feedback_rating", side+"_feedback_tokens")...)
 	}
 	sp := specs(p, base, detail)
-	if p.wantCur && p.fixed != none {
+	if p.wantCur && p.fixed != none && p.scoped == nil {
 		sp = append(sp, colSpec{name: "call_id"}) // to count each user's calls
 	}
 	s := sc.s
@@ -431,6 +431,7 @@ func (sc *scanner) participants(ctx context.Context, f lakeFile, p plan) error {
 func (sc *scanner) pstnCalls(ctx context.Context, f lakeFile) error {
 	sp := []colSpec{{name: "start_time"}, {name: "duration_s"}, {name: "call_type", dict: true},
 		{name: "charge"}, {name: "currency", dict: true}}
+	sp = sc.userCols(sp)
 	s := sc.s
 	dirs := newLookup(s.pstnDir)
 	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
@@ -446,7 +447,7 @@ func (sc *scanner) pstnCalls(ctx context.Context, f lakeFile) error {
 				continue
 			}
 			wk := sc.w.bucket(us)
-			if wk == none {
+			if wk == none || !sc.userInScope(&c, i) {
 				continue
 			}
 			secs, _ := dur.value(i)
@@ -477,6 +478,7 @@ func (sc *scanner) pstnCalls(ctx context.Context, f lakeFile) error {
 func (sc *scanner) directRouting(ctx context.Context, f lakeFile) error {
 	sp := []colSpec{{name: "start_time"}, {name: "duration_s"}, {name: "call_type", dict: true},
 		{name: "success_flag"}, {name: "final_sip_code"}, {name: "final_sip_code_phrase", dict: true}}
+	sp = sc.userCols(sp)
 	s := sc.s
 	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
 		c := cols{b: b, specs: sp}
@@ -491,7 +493,7 @@ func (sc *scanner) directRouting(ctx context.Context, f lakeFile) error {
 				continue
 			}
 			wk := sc.w.bucket(us)
-			if wk == none {
+			if wk == none || !sc.userInScope(&c, i) {
 				continue
 			}
 			secs, _ := dur.value(i)
@@ -529,17 +531,20 @@ func (sc *scanner) directRouting(ctx context.Context, f lakeFile) error {
 // legRows reads a file of the legs table (RingCentral call-log legs).
 func (sc *scanner) legRows(ctx context.Context, f lakeFile) error {
 	sp := []colSpec{{name: "start_time"}, {name: "duration_s"}, {name: "leg_type", dict: true}}
+	if sc.scope != nil {
+		sp = append(sp, colSpec{name: "call_id"})
+	}
 	legs := newLookup(sc.s.legs)
 	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
 		c := cols{b: b, specs: sp}
-		start, dur, typ := c.ts("start_time"), c.f64("duration_s"), c.str("leg_type")
+		start, dur, typ, ids := c.ts("start_time"), c.f64("duration_s"), c.str("leg_type"), c.str("call_id")
 		if c.err != nil {
 			return c.err
 		}
 		legs.reset(&typ)
 		for i := 0; i < b.n; i++ {
 			us, ok := start.value(i)
-			if !ok || sc.w.bucket(us) != cur {
+			if !ok || sc.w.bucket(us) != cur || sc.outOfScope(&ids, i) {
 				continue
 			}
 			secs, _ := dur.value(i)
@@ -638,4 +643,30 @@ func readReconcile(ctx context.Context, files []lakeFile, w *window, mem memory.
 		return out[i].source < out[j].source
 	})
 	return out, nil
+}
+
+// userCols adds the telephony logs' user columns to sp when the report is
+// scoped.
+func (sc *scanner) userCols(sp []colSpec) []colSpec {
+	if sc.scope == nil {
+		return sp
+	}
+	return append(sp, colSpec{name: "user_id"}, colSpec{name: "user_principal_name"})
+}
+
+// userInScope reports whether row i of a telephony log belongs to the
+// scope's users (always true for a tenant-wide report).
+func (sc *scanner) userInScope(c *cols, i int) bool {
+	if sc.scope == nil {
+		return true
+	}
+	id, upn := c.str("user_id"), c.str("user_principal_name")
+	var idv, upnv string
+	if !id.null(i) {
+		idv = id.get(i)
+	}
+	if !upn.null(i) {
+		upnv = upn.get(i)
+	}
+	return sc.scope.inUser(sc.scopeDef, idv, upnv)
 }
