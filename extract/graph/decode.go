@@ -1,8 +1,11 @@
 package graph
 
 import (
-	"encoding/json"
 	"fmt"
+
+	// goccy/go-json decodes call records about 1.4x faster than encoding/json
+	// (bench/pipeline), with the same semantics; arrow-go already depends on it.
+	json "github.com/goccy/go-json"
 )
 
 // DecodeRecord decodes one call record (as returned by
