@@ -607,3 +607,29 @@ func tableRows(t *testing.T, dir, table string) int {
 	}
 	return n
 }
+
+// A record that changed after its fetch, with no notification saying so, is
+// fetched again because the listing shows a newer lastModifiedDateTime.
+func TestReconcileRefetchesRecordsChangedSinceTheirFetch(t *testing.T) {
+	f := newFixture(t, 30)
+	f.ingest(t, night1)
+	c := f.calls[7]
+	c2 := graphgen.Update(c, 4)
+	if err := f.srv.Put(c2.Raw); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Reconcile(context.Background(), testConfig(f.dir, f.srv.URL, night1.Add(time.Hour)), Env{Wait: noWait}, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.ToFetch != 1 || sum.Lake.Replaced != 1 {
+		t.Fatalf("fetched %d, replaced %d; want the changed record only", sum.ToFetch, sum.Lake.Replaced)
+	}
+	var missed int64
+	for _, r := range sum.Reconciled {
+		missed += r.Missed
+	}
+	if missed != 0 {
+		t.Fatalf("a notified call counted as missed after its refetch: %d", missed)
+	}
+}
