@@ -150,7 +150,9 @@ func (tx *Tx) Put(ctx context.Context, it Item, add func(b *transform.Builder, i
 		return 0, fmt.Errorf("putting %s item %q: source and id are required", it.Source, it.ID)
 	}
 	e := &Entry{
-		ID: it.ID, Source: it.Source, Version: it.Version,
+		// The ledger outlives the record: copy the id, which a decoder may
+		// have pointed into the record's whole JSON text.
+		ID: strings.Clone(it.ID), Source: strings.Clone(it.Source), Version: it.Version,
 		LastModified: it.LastModified.UTC(), Fetched: tx.now, Notified: it.Notified.UTC(),
 		Date: transform.PartitionDate(it.Start), Group: tx.group,
 	}
