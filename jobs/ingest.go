@@ -164,7 +164,7 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	}
 	r.sum.Lake.Add(stats)
 	r.sum.Pending = len(r.st.pending)
-	r.sum.LakeCalls = r.lk.Len()
+	r.sum.LakeRecords = r.lk.Len()
 	r.sum.Done = true
 	return r.sum, nil
 }

@@ -171,7 +171,7 @@ func TestIngestFetchesQueuedCallsIntoLake(t *testing.T) {
 
 	// The next night the deferred record is ready and fetched; nothing else is.
 	sum = f.ingest(t, night1.Add(24*time.Hour))
-	if sum.ToFetch != 1 || sum.Fetched != 1 || sum.Lake.Added != 1 || sum.Pending != 0 || sum.LakeCalls != 60 {
+	if sum.ToFetch != 1 || sum.Fetched != 1 || sum.Lake.Added != 1 || sum.Pending != 0 || sum.LakeRecords != 60 {
 		t.Fatalf("second night %+v", sum)
 	}
 
@@ -199,7 +199,7 @@ func TestIngestReplacesNewerVersion(t *testing.T) {
 	f.appendQueue(t, q.Bytes())
 
 	sum := f.ingest(t, night1.Add(24*time.Hour))
-	if sum.ToFetch != 1 || sum.Lake.Replaced != 1 || sum.LakeCalls != 30 {
+	if sum.ToFetch != 1 || sum.Lake.Replaced != 1 || sum.LakeRecords != 30 {
 		t.Fatalf("summary %+v", sum)
 	}
 	versions := map[string][]int64{}

@@ -84,7 +84,7 @@ func RecordOf(job string, s *Summary, err error, finished time.Time) RunRecord {
 		"pending": int64(s.Pending), "failed": int64(len(s.FailedCalls)),
 		"reconciled_days": int64(len(s.Reconciled)), "missed": missed, "recovered": recovered,
 		"added": int64(s.Lake.Added), "replaced": int64(s.Lake.Replaced), "unchanged": int64(s.Lake.Unchanged),
-		"lake_calls": int64(s.LakeCalls),
+		"lake_records": int64(s.LakeRecords),
 	}
 	for table, n := range s.Lake.Rows {
 		r.Counts["rows_"+table] = n

@@ -165,9 +165,9 @@ func TestRecordOfSummary(t *testing.T) {
 	start := time.Date(2026, 11, 16, 2, 0, 0, 0, time.UTC)
 	s := &Summary{Job: "ingest", Started: start, Elapsed: 95 * time.Second, Done: true,
 		QueueEntities: 12, QueueCalls: 10, ToFetch: 9, Fetched: 7, Deferred: 2, Pending: 3,
-		Reconciled: []transform.ReconcileDay{{Missed: 2, Recovered: 1}, {Missed: 1, Recovered: 1}},
-		Lake:       lake.Stats{Added: 6, Replaced: 1, Rows: map[string]int64{"calls": 7, "streams": 40}},
-		LakeCalls:  100,
+		Reconciled:  []transform.ReconcileDay{{Missed: 2, Recovered: 1}, {Missed: 1, Recovered: 1}},
+		Lake:        lake.Stats{Added: 6, Replaced: 1, Rows: map[string]int64{"calls": 7, "streams": 40}},
+		LakeRecords: 100,
 	}
 	for i := range 120 {
 		s.FailedCalls = append(s.FailedCalls, Failed{ID: fmt.Sprintf("id-%03d", i)})
@@ -178,7 +178,7 @@ func TestRecordOfSummary(t *testing.T) {
 	}
 	want := map[string]int64{"fetched": 7, "deferred": 2, "pending": 3, "failed": 120, "missed": 3, "recovered": 2,
 		"reconciled_days": 2, "rows": 47, "rows_calls": 7, "rows_streams": 40, "added": 6, "replaced": 1,
-		"queue_entities": 12, "queue_calls": 10, "to_fetch": 9, "lake_calls": 100}
+		"queue_entities": 12, "queue_calls": 10, "to_fetch": 9, "lake_records": 100}
 	for k, v := range want {
 		if r.Counts[k] != v {
 			t.Errorf("Counts[%s] = %d, want %d", k, r.Counts[k], v)

@@ -178,7 +178,7 @@ var headlineCounts = []string{"fetched", "deferred", "missed", "recovered", "row
 var ingestCounts = map[string]bool{
 	"queue_entities": true, "queue_errors": true, "queue_calls": true, "up_to_date": true,
 	"to_fetch": true, "pending": true, "failed": true, "reconciled_days": true,
-	"added": true, "replaced": true, "unchanged": true, "lake_calls": true,
+	"added": true, "replaced": true, "unchanged": true, "lake_records": true,
 }
 
 func countsLine(c map[string]int64) string {

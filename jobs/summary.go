@@ -40,9 +40,10 @@ type Summary struct {
 	CallLogErrors int
 	// Reconciled holds a row per source and day reconciled.
 	Reconciled []transform.ReconcileDay
-	// Lake counts what the commits did; LakeCalls is the calls in the lake after the run.
-	Lake      lake.Stats
-	LakeCalls int
+	// Lake counts what the commits did; LakeRecords is the records (calls and
+	// PSTN / Direct Routing rows) in the lake after the run.
+	Lake        lake.Stats
+	LakeRecords int
 }
 
 func (s *Summary) fail(st *runState, p *Pending, now time.Time, reason string) {
@@ -59,7 +60,7 @@ func (s *Summary) Print(w io.Writer) {
 	fmt.Fprintf(tw, "  queue\t%d notifications, %d calls, %d bad lines skipped\n", s.QueueEntities, s.QueueCalls, s.QueueErrors)
 	fmt.Fprintf(tw, "  fetched\t%d of %d (%d already up to date)\n", s.Fetched, s.ToFetch, s.UpToDate)
 	fmt.Fprintf(tw, "  lake\t%d added, %d replaced by a newer version, %d unchanged; %d records in the lake\n",
-		s.Lake.Added, s.Lake.Replaced, s.Lake.Unchanged, s.LakeCalls)
+		s.Lake.Added, s.Lake.Replaced, s.Lake.Unchanged, s.LakeRecords)
 	tables := make([]string, 0, len(s.Lake.Rows))
 	for t := range s.Lake.Rows {
 		tables = append(tables, t)
@@ -109,7 +110,7 @@ func (s *Summary) LogAttrs() []any {
 		"up_to_date", s.UpToDate, "to_fetch", s.ToFetch, "fetched", s.Fetched,
 		"added", s.Lake.Added, "replaced", s.Lake.Replaced, "unchanged", s.Lake.Unchanged,
 		"deferred", s.Deferred, "pending", s.Pending, "failed", len(s.FailedCalls),
-		"rows", s.Lake.Rows, "lake_calls", s.LakeCalls,
+		"rows", s.Lake.Rows, "lake_records", s.LakeRecords,
 		"reconciled_days", len(s.Reconciled), "missed", s.missed(),
 	}
 }
