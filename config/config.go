@@ -709,11 +709,25 @@ func applyEnv(c *Config, env map[string]string) (errs []error, used map[string]b
 	return errs, used
 }
 
+// toolingEnv are CALLSTATS_ variables of the project's test and benchmark
+// tooling (scripts/test, internal/duckdb, internal/maildev, benchmarks): they
+// set no key, but a shell that exports them must still run callstats.
+var toolingEnv = []string{
+	"CALLSTATS_REQUIRE_DUCKDB", "CALLSTATS_DUCKDB_DIR", "CALLSTATS_REQUIRE_MAILDEV", "CALLSTATS_MAILDEV_DIR",
+	"CALLSTATS_BENCH_RECORDS", "CALLSTATS_BENCH_CALLS",
+}
+
+// toolingPrefix starts the variables the tests use among themselves.
+const toolingPrefix = "CALLSTATS_TEST_"
+
 // unknownEnv reports CALLSTATS_ variables that set no key, so that a typo
-// does not silently leave a key at its default. CALLSTATS_NOW and variables
-// named by a *_env key (which hold secrets) are allowed.
+// does not silently leave a key at its default. CALLSTATS_NOW, the tooling
+// variables and variables named by a *_env key (which hold secrets) are allowed.
 func unknownEnv(c *Config, env map[string]string, used map[string]bool) []error {
 	allowed := map[string]bool{envNow: true}
+	for _, k := range toolingEnv {
+		allowed[k] = true
+	}
 	for _, s := range secretRefs(c) {
 		allowed[s.env] = true
 	}
@@ -723,7 +737,7 @@ func unknownEnv(c *Config, env map[string]string, used map[string]bool) []error 
 	}
 	var names []string
 	for k := range env {
-		if strings.HasPrefix(k, envPrefix) && !used[k] && !allowed[k] {
+		if strings.HasPrefix(k, envPrefix) && !used[k] && !allowed[k] && !strings.HasPrefix(k, toolingPrefix) {
 			names = append(names, k)
 		}
 	}

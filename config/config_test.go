@@ -782,3 +782,19 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// The test tooling's own variables must not make a run fail: scripts/test
+// exports them into the environment every test (and a developer's shell) has.
+func TestToolingVariablesAreNotConfig(t *testing.T) {
+	env := []string{
+		"CALLSTATS_TEAMS_TENANT_ID=t", "CALLSTATS_TEAMS_CLIENT_ID=c", "CALLSTATS_TEAMS_CLIENT_SECRET_ENV=S", "S=x",
+		"CALLSTATS_REQUIRE_DUCKDB=1", "CALLSTATS_REQUIRE_MAILDEV=1", "CALLSTATS_DUCKDB_DIR=/d", "CALLSTATS_MAILDEV_DIR=/m",
+		"CALLSTATS_BENCH_RECORDS=5", "CALLSTATS_BENCH_CALLS=5", "CALLSTATS_TEST_CHILD_DIR=/x",
+	}
+	if _, err := Load("", env); err != nil {
+		t.Fatalf("tooling variables refused: %v", err)
+	}
+	if _, err := Load("", append(env, "CALLSTATS_TEAMS_TENANTID=t")); err == nil {
+		t.Fatal("a misspelt key variable was accepted")
+	}
+}
