@@ -39,6 +39,9 @@ type ledger struct {
 	entries map[string]*Entry
 	// groups maps "date/group" to the item keys whose rows the group's files hold.
 	groups map[string]map[string]struct{}
+	// dates maps a partition date to the item keys filed under it, so that a
+	// shard is rendered from its own entries, not by scanning the whole ledger.
+	dates map[string]map[string]struct{}
 }
 
 func groupKey(date, group string) string { return date + "/" + group }
@@ -49,7 +52,8 @@ func itemKey(source, id string) string { return source + "/" + id }
 func (e *Entry) key() string { return itemKey(e.Source, e.ID) }
 
 func loadLedger(dir string) (*ledger, error) {
-	l := &ledger{dir: dir, entries: map[string]*Entry{}, groups: map[string]map[string]struct{}{}}
+	l := &ledger{dir: dir, entries: map[string]*Entry{}, groups: map[string]map[string]struct{}{},
+		dates: map[string]map[string]struct{}{}}
 	names, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
 		return l, nil
@@ -97,27 +101,35 @@ func (l *ledger) loadShard(path string) error {
 	return nil
 }
 
-// put adds or replaces an entry, keeping the group index right.
+// put adds or replaces an entry, keeping the group and date indexes right.
 func (l *ledger) put(e *Entry) {
 	if old, ok := l.entries[e.key()]; ok {
 		l.unlink(old)
 	}
 	l.entries[e.key()] = e
-	k := groupKey(e.Date, e.Group)
-	g := l.groups[k]
-	if g == nil {
-		g = map[string]struct{}{}
-		l.groups[k] = g
-	}
-	g[e.key()] = struct{}{}
+	addToSet(l.groups, groupKey(e.Date, e.Group), e.key())
+	addToSet(l.dates, e.Date, e.key())
 }
 
 func (l *ledger) unlink(e *Entry) {
-	k := groupKey(e.Date, e.Group)
-	if g := l.groups[k]; g != nil {
-		delete(g, e.key())
-		if len(g) == 0 {
-			delete(l.groups, k)
+	removeFromSet(l.groups, groupKey(e.Date, e.Group), e.key())
+	removeFromSet(l.dates, e.Date, e.key())
+}
+
+func addToSet(m map[string]map[string]struct{}, k, v string) {
+	s := m[k]
+	if s == nil {
+		s = map[string]struct{}{}
+		m[k] = s
+	}
+	s[v] = struct{}{}
+}
+
+func removeFromSet(m map[string]map[string]struct{}, k, v string) {
+	if s := m[k]; s != nil {
+		delete(s, v)
+		if len(s) == 0 {
+			delete(m, k)
 		}
 	}
 }
@@ -131,19 +143,13 @@ func (l *ledger) shardPath(date string) string {
 // content; with overrides applied (entries of a commit not yet in memory).
 func (l *ledger) encodeShard(date string, overrides map[string]*Entry) []byte {
 	var list []*Entry
-	for k, e := range l.entries {
-		if o, ok := overrides[k]; ok {
-			if o.Date == date {
-				list = append(list, o)
-			}
-			continue
-		}
-		if e.Date == date {
-			list = append(list, e)
+	for k := range l.dates[date] {
+		if _, ok := overrides[k]; !ok { // overridden ones are added below, wherever they now are
+			list = append(list, l.entries[k])
 		}
 	}
-	for k, o := range overrides {
-		if _, ok := l.entries[k]; !ok && o.Date == date {
+	for _, o := range overrides {
+		if o.Date == date {
 			list = append(list, o)
 		}
 	}
