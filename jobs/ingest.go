@@ -247,16 +247,7 @@ func (r *runner) fetchTeams(ctx context.Context, ids []string) error {
 	prog := newProgress(r.env.Progress, "fetching Teams call records", len(ids))
 	defer prog.done()
 
-	tx := r.lk.Begin(now)
-	commit := func() error {
-		stats, err := tx.Commit(ctx)
-		if err != nil {
-			return cannot(fmt.Errorf("writing lake: %w", err))
-		}
-		r.sum.Lake.Add(stats)
-		tx = r.lk.Begin(r.cfg.Now())
-		return nil
-	}
+	b := r.newBatch()
 	err := r.client.FetchAll(ctx, ids, func(id string, rec *graph.CallRecord, err error) error {
 		p := r.st.pending[id]
 		p.Attempts++
@@ -264,14 +255,11 @@ func (r *runner) fetchTeams(ctx context.Context, ids []string) error {
 		switch {
 		case err == nil:
 			r.sum.Fetched++
-			if _, err := tx.PutGraph(ctx, rec, p.LastNotified); errors.Is(err, lake.ErrStaged) {
-				if err := commit(); err != nil {
-					return err
-				}
-				if _, err := tx.PutGraph(ctx, rec, p.LastNotified); err != nil {
-					return err
-				}
-			} else if err != nil {
+			err := b.put(ctx, func(tx *lake.Tx) error {
+				_, err := tx.PutGraph(ctx, rec, p.LastNotified)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			delete(r.st.pending, id)
@@ -289,17 +277,14 @@ func (r *runner) fetchTeams(ctx context.Context, ids []string) error {
 			r.log.Warn("call failed", "id", id, "error", err)
 		}
 		prog.step(r.sum.Deferred, len(r.sum.FailedCalls))
-		if tx.Len() >= r.cfg.Output.BatchSize {
-			return commit()
-		}
 		return nil
 	})
 	if err != nil {
-		tx.Abort()
+		b.abort()
 		if ctx.Err() != nil {
 			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
 		}
 		return err
 	}
-	return commit()
+	return b.commit(ctx)
 }

@@ -178,13 +178,12 @@ func sortedKeys[V any](m map[string]V) []string {
 // whose log could not be read is logged: the next runs read it again, since
 // the logs trail the calls by a day or two and every run's window covers it.
 func (r *runner) readCallLogs(ctx context.Context, from, to time.Time) error {
-	tx := r.lk.Begin(r.cfg.Now())
+	b := r.newBatch()
 	put := func(it lake.Item, add func(*transform.Builder, time.Time)) error {
-		_, err := tx.Put(ctx, it, add)
-		if errors.Is(err, lake.ErrStaged) {
-			return nil // a row met twice in one read: it is the same row
-		}
-		return err
+		return b.put(ctx, func(tx *lake.Tx) error {
+			_, err := tx.Put(ctx, it, add)
+			return err
+		})
 	}
 	logErr := func(kind string, err error) error {
 		switch {
@@ -210,7 +209,7 @@ func (r *runner) readCallLogs(ctx context.Context, from, to time.Time) error {
 		return nil
 	})
 	if err := logErr("pstn", err); err != nil {
-		tx.Abort()
+		b.abort()
 		return err
 	}
 	err = r.client.DirectRoutingCalls(ctx, from, to, func(rows []graph.DirectRoutingCall) error {
@@ -224,13 +223,8 @@ func (r *runner) readCallLogs(ctx context.Context, from, to time.Time) error {
 		return nil
 	})
 	if err := logErr("direct routing", err); err != nil {
-		tx.Abort()
+		b.abort()
 		return err
 	}
-	stats, err := tx.Commit(ctx)
-	if err != nil {
-		return cannot(fmt.Errorf("writing lake: %w", err))
-	}
-	r.sum.Lake.Add(stats)
-	return nil
+	return b.commit(ctx)
 }

@@ -58,28 +58,14 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 		complete bool
 	}
 	perDay := map[time.Time]*dayCount{}
-	tx := r.lk.Begin(now)
-	commit := func() error {
-		stats, err := tx.Commit(ctx)
-		if err != nil {
-			return cannot(fmt.Errorf("writing lake: %w", err))
-		}
-		r.sum.Lake.Add(stats)
-		tx = r.lk.Begin(r.cfg.Now())
-		return nil
-	}
+	b := r.newBatch()
 	put := func(rec *ringcentral.Record, notified time.Time) error {
 		it := lake.Item{Source: queue.SourceRingCentral, ID: rec.ID, LastModified: rec.LastModifiedTime,
 			Start: rec.StartTime, Notified: notified}
-		add := func(b *transform.Builder, at time.Time) { b.AddRingCentral(rec, at) }
-		_, err := tx.Put(ctx, it, add)
-		if errors.Is(err, lake.ErrStaged) { // a newer state of a record met earlier in this walk
-			if err := commit(); err != nil {
-				return err
-			}
-			_, err = tx.Put(ctx, it, add)
-		}
-		return err
+		return b.put(ctx, func(tx *lake.Tx) error {
+			_, err := tx.Put(ctx, it, func(b *transform.Builder, at time.Time) { b.AddRingCentral(rec, at) })
+			return err
+		})
 	}
 	prog := newProgress(r.env.Progress, "reading the RingCentral call log", 0)
 	defer prog.done()
@@ -116,18 +102,15 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 				}
 				prog.step(0, 0)
 			}
-			if tx.Len() >= r.cfg.Output.BatchSize {
-				return commit()
-			}
 			return nil
 		})
 		switch {
 		case err == nil:
 		case errors.Is(err, ringcentral.ErrAuth):
-			tx.Abort()
+			b.abort()
 			return cannot(err)
 		case ctx.Err() != nil:
-			tx.Abort()
+			b.abort()
 			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
 		default:
 			r.log.Warn("reading the RingCentral call log failed; its days are read again next run", "window", w.String(), "error", err)
@@ -141,7 +124,7 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 			}
 		}
 	}
-	if err := commit(); err != nil {
+	if err := b.commit(ctx); err != nil {
 		return err
 	}
 
