@@ -19,6 +19,7 @@ import (
 	"callstats/extract/graph/graphgen"
 	"callstats/extract/graph/graphtest"
 	"callstats/extract/ringcentral/rctest"
+	"callstats/internal/atomicfile"
 	"callstats/jobs"
 	"callstats/transform/lake"
 )
@@ -118,7 +119,7 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 		return exitCannot
 	}
-	if err := lake.WriteFileAtomic(cfg.Queue.Path, q.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(cfg.Queue.Path, q.Bytes()); err != nil {
 		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 		return exitCannot
 	}

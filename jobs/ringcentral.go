@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"callstats/extract/queue"
 	"callstats/extract/ringcentral"
+	"callstats/internal/atomicfile"
 	"callstats/transform"
 	"callstats/transform/lake"
 )
@@ -237,8 +237,7 @@ func (r *runner) saveRecordings(ctx context.Context) error {
 	return nil
 }
 
-// saveRecording streams one recording to a temp file, fsyncs it and renames
-// it into place.
+// saveRecording streams one recording into place atomically.
 func (r *runner) saveRecording(ctx context.Context, pr *PendingRecording) error {
 	body, ctype, err := r.rc.Recording(ctx, pr.ContentURI)
 	if err != nil {
@@ -250,30 +249,10 @@ func (r *runner) saveRecording(ctx context.Context, pr *PendingRecording) error 
 		return fmt.Errorf("recording %s: %w", pr.ID, err)
 	}
 	final := r.recordingPath(pr.Date, pr.ID, ext)
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+	if err := atomicfile.Write(final, func(w io.Writer) error {
+		_, err := io.Copy(w, body)
 		return err
-	}
-	tmp := filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	_, err = io.Copy(bw, body)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	}); err != nil {
 		return fmt.Errorf("saving recording %s: %w", pr.ID, err)
 	}
 	return nil

@@ -13,11 +13,13 @@ package report
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"callstats/internal/atomicfile"
 )
 
 // Options say which week of which lake to report on.
@@ -94,53 +96,11 @@ func Generate(ctx context.Context, opts Options, path string) (*Figures, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(path, func(out *os.File) error {
+	if err := atomicfile.Write(path, func(out io.Writer) error {
 		_, err := f.WriteTo(out)
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("report %s: writing %s: %w", opts.Week, path, err)
 	}
 	return figs, nil
-}
-
-// writeAtomic writes a file through write so that readers see the old file
-// or the whole new one: temp file in the same directory, fsync, rename,
-// fsync of the directory.
-func writeAtomic(path string, write func(*os.File) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := write(tmp); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

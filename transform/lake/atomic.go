@@ -1,7 +1,6 @@
 package lake
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,23 +15,6 @@ func tmpName(final string) string {
 // isTmp reports whether a file name is a staging name.
 func isTmp(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp")
-}
-
-// WriteFileAtomic writes data to path so that a reader or a crash sees either the
-// old content or the new, never a mix: temp file, fsync, rename, fsync of the directory.
-func WriteFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := tmpName(path)
-	if err := writeSynced(tmp, data); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
 }
 
 // writeSynced writes data to path and fsyncs it.
@@ -52,17 +34,4 @@ func writeSynced(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-// syncDir fsyncs a directory so that renames and removals in it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }

@@ -24,6 +24,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"callstats/internal/atomicfile"
 )
 
 // Lake is an open lake and its ledger.
@@ -129,22 +131,41 @@ func (l *Lake) recover(ctx context.Context) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("recovering lake: %w", err)
 	}
+	// Staged files are the lake's own: anywhere under the lake directory, in
+	// the ledger, and the state files committed with it at the top of the
+	// state directory. Other writers' temp files elsewhere in the state
+	// directory (run records, delivery records) are theirs to manage.
 	n := 0
-	for _, root := range []string{l.dir, l.stateDir} {
+	remove := func(p string, d fs.DirEntry) error {
+		if !d.IsDir() && isTmp(d.Name()) {
+			n++
+			return os.Remove(p)
+		}
+		return nil
+	}
+	for _, root := range []string{l.dir, filepath.Join(l.stateDir, "ledger")} {
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
+				return nil
+			}
 			if err != nil {
 				return err
 			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if !d.IsDir() && isTmp(d.Name()) {
-				n++
-				return os.Remove(p)
-			}
-			return nil
+			return remove(p, d)
 		})
 		if err != nil {
+			return fmt.Errorf("recovering lake: removing staged files: %w", err)
+		}
+	}
+	top, err := os.ReadDir(l.stateDir)
+	if err != nil {
+		return fmt.Errorf("recovering lake: %w", err)
+	}
+	for _, d := range top {
+		if err := remove(filepath.Join(l.stateDir, d.Name()), d); err != nil {
 			return fmt.Errorf("recovering lake: removing staged files: %w", err)
 		}
 	}
@@ -186,7 +207,7 @@ func (l *Lake) apply(j *journal) error {
 	}
 	sort.Strings(keys)
 	for _, d := range keys {
-		if err := syncDir(d); err != nil {
+		if err := atomicfile.SyncDir(d); err != nil {
 			return err
 		}
 		l.removeIfEmpty(d)
@@ -194,7 +215,7 @@ func (l *Lake) apply(j *journal) error {
 	if err := os.Remove(l.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return syncDir(l.stateDir)
+	return atomicfile.SyncDir(l.stateDir)
 }
 
 // removeIfEmpty drops a partition directory left empty by a rewrite.

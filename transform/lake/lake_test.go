@@ -478,3 +478,21 @@ func TestItemsOfSourcesAreApart(t *testing.T) {
 		t.Errorf("Len %d", l.Len())
 	}
 }
+
+func TestOpenLeavesOtherWritersTempFilesAlone(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	theirs := filepath.Join(state, "delivery", ".2026-W47.json.123.tmp")
+	ours := filepath.Join(state, ".pending.json.tmp")
+	for _, p := range []string{theirs, ours} {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("x"), 0o644)
+	}
+	open(t, dir, nil)
+	if _, err := os.Stat(theirs); err != nil {
+		t.Errorf("another writer's temp file was removed: %v", err)
+	}
+	if _, err := os.Stat(ours); !os.IsNotExist(err) {
+		t.Errorf("a staged state file was left: %v", err)
+	}
+}

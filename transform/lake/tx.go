@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"callstats/extract/graph"
+	"callstats/internal/atomicfile"
 	"callstats/transform"
 )
 
@@ -444,7 +445,7 @@ func (tx *Tx) Commit(ctx context.Context) (Stats, error) {
 		j.Renames = append(j.Renames, rename{From: tmp, To: final})
 	}
 	for _, p := range staged {
-		if err := syncDir(filepath.Dir(p)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Dir(p)); err != nil {
 			return fail(err)
 		}
 	}
@@ -456,7 +457,7 @@ func (tx *Tx) Commit(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := WriteFileAtomic(tx.l.journalPath(), b); err != nil {
+	if err := atomicfile.WriteFile(tx.l.journalPath(), b); err != nil {
 		return fail(fmt.Errorf("writing journal: %w", err))
 	}
 	tx.done = true
