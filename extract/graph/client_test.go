@@ -576,7 +576,7 @@ func TestForeignNextLinkRefused(t *testing.T) {
 	const rec = "/v1.0/communications/callRecords/00000000-0000-4000-8000-000000000001"
 	start := `{"id":"00000000-0000-4000-8000-000000000001","startDateTime":"2026-11-12T14:00:31Z",`
 	tests := []struct{ name, body string }{
-		{"sessions link to another host", start + `"sessions":[],"sessions@odata.nextLink":"` + other.URL + rec + `/sessions?$skiptoken=1"}`},
+		{"sessions link to the same host, another port", start + `"sessions":[],"sessions@odata.nextLink":"` + other.URL + rec + `/sessions?$skiptoken=1"}`},
 		{"participants link to another host", start + `"sessions":[],"participants_v2":[{"id":"p"}],"participants_v2@odata.nextLink":"` + other.URL + rec + `/participants_v2?$skiptoken=1"}`},
 		{"other scheme", start + `"sessions":[],"sessions@odata.nextLink":"https://{HOST}` + rec + `/sessions"}`},
 		{"relative link", start + `"sessions":[],"sessions@odata.nextLink":"` + rec + `/sessions"}`},

@@ -44,11 +44,12 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 // recorder is ClientConfig.Wait for tests: it records each wait and advances
-// the clock.
+// the clock; onWait, if set, runs first.
 type recorder struct {
-	clock *fakeClock
-	mu    sync.Mutex
-	waits []time.Duration
+	clock  *fakeClock
+	mu     sync.Mutex
+	waits  []time.Duration
+	onWait func(ctx context.Context, d time.Duration) error
 }
 
 func (r *recorder) Wait(ctx context.Context, d time.Duration) error {
@@ -57,7 +58,13 @@ func (r *recorder) Wait(ctx context.Context, d time.Duration) error {
 	}
 	r.mu.Lock()
 	r.waits = append(r.waits, d)
+	hook := r.onWait
 	r.mu.Unlock()
+	if hook != nil {
+		if err := hook(ctx, d); err != nil {
+			return err
+		}
+	}
 	r.clock.Add(d)
 	return nil
 }

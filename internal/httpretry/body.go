@@ -117,12 +117,28 @@ type Budget struct {
 	mu    sync.Mutex
 	total int64
 	free  int64
+	peak  int64 // most bytes held at once
 	wake  chan struct{} // closed when bytes are released
 }
 
 // NewBudget allows n bytes in flight.
 func NewBudget(n int64) *Budget {
 	return &Budget{total: n, free: n, wake: make(chan struct{})}
+}
+
+// tryAcquire takes n bytes if they are free now.
+func (b *Budget) tryAcquire(n int64) bool {
+	if b == nil {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.free < n {
+		return false
+	}
+	b.free -= n
+	b.peak = max(b.peak, b.total-b.free)
+	return true
 }
 
 // acquire takes n bytes (at most the whole budget, so that it can always be
@@ -136,6 +152,7 @@ func (b *Budget) acquire(ctx context.Context, n int64) (int64, error) {
 		b.mu.Lock()
 		if b.free >= n {
 			b.free -= n
+			b.peak = max(b.peak, b.total-b.free)
 			b.mu.Unlock()
 			return n, nil
 		}
@@ -170,10 +187,27 @@ func (b *Budget) InFlight() int64 {
 	return b.total - b.free
 }
 
+// Peak is the most bytes held at once so far.
+func (b *Budget) Peak() int64 {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.peak
+}
+
+// ErrOverBudget is an answer that could not grow its buffer because the
+// answers being read hold the whole budget.
+var ErrOverBudget = errors.New("too many bytes in flight")
+
 // ReadAll reads r to its end, at most limit bytes, holding its buffer's bytes
-// from budget while it reads. A longer body is a *TransientError wrapping
-// ErrTooLarge (a sane server would not send it: worth another attempt); a
-// read that fails is a *TransientError as well.
+// from budget while it reads. It waits for its first buffer; a body that
+// outgrows it takes more only if free, else fails with ErrOverBudget (so
+// that readers never wait on each other's bytes). A longer body is a
+// *TransientError wrapping ErrTooLarge (a sane server would not send it:
+// worth another attempt); ErrOverBudget and a read that fails are
+// *TransientError as well.
 func ReadAll(ctx context.Context, r io.Reader, limit int64, budget *Budget) ([]byte, error) {
 	var buf []byte
 	var held int64
@@ -181,11 +215,17 @@ func ReadAll(ctx context.Context, r io.Reader, limit int64, budget *Budget) ([]b
 	for {
 		if len(buf) == cap(buf) {
 			want := min(max(32<<10, int64(len(buf))), limit+1-int64(len(buf)))
-			took, err := budget.acquire(ctx, want)
-			if err != nil {
-				return nil, err
+			if held == 0 {
+				took, err := budget.acquire(ctx, want)
+				if err != nil {
+					return nil, err
+				}
+				held = took
+			} else if budget.tryAcquire(want) {
+				held += want
+			} else {
+				return nil, Transient(fmt.Errorf("%w: over %d bytes", ErrOverBudget, budget.total))
 			}
-			held += took
 			nb := make([]byte, len(buf), int64(len(buf))+want)
 			copy(nb, buf)
 			buf = nb
