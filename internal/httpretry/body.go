@@ -117,7 +117,7 @@ type Budget struct {
 	mu    sync.Mutex
 	total int64
 	free  int64
-	peak  int64 // most bytes held at once
+	peak  int64         // most bytes held at once
 	wake  chan struct{} // closed when bytes are released
 }
 
