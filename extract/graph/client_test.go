@@ -641,13 +641,17 @@ func TestBadSecretIsErrAuth(t *testing.T) {
 	if !errors.Is(err, ErrAuth) || IsRetryable(err) {
 		t.Fatalf("err %v: want ErrAuth", err)
 	}
-	for _, want := range []string{"fetching call 00000000-0000-4000-8000-000000000001", "401", "invalid_client", "AADSTS7000215"} {
+	for _, want := range []string{"fetching call 00000000-0000-4000-8000-000000000001", "401", "invalid_client",
+		"AADSTS7000215: Invalid client secret provided.", "teams.client_secret_env"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("err %q lacks %q", err, want)
 		}
 	}
 	if strings.Contains(err.Error()+logs.String(), secret) {
 		t.Error("the secret appears in the error or the logs")
+	}
+	if strings.Contains(err.Error(), "Trace ID") {
+		t.Errorf("err %q carries Entra's trace ids", err)
 	}
 	if st := e.srv.Stats(); st.TokenErrors != 1 || st.Requests != 0 {
 		t.Errorf("token errors %d, Graph requests %d: want 1 and 0", st.TokenErrors, st.Requests)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -27,7 +28,8 @@ import (
 // give up when their own context ends). So no context is stored, and a
 // cancelled run leaves no token request behind.
 type tokenCache struct {
-	source func(ctx context.Context) oauth2.TokenSource
+	source  func(ctx context.Context) oauth2.TokenSource
+	timeout time.Duration // bounds one token request
 	conf   *clientcredentials.Config // nil with a TokenSource
 	// keyHint names the settings to check when the credentials are refused.
 	keyHint string
@@ -36,7 +38,7 @@ type tokenCache struct {
 }
 
 func newTokenCache(cfg ClientConfig, loginURL *url.URL, graphBase string, httpc *http.Client) *tokenCache {
-	t := &tokenCache{sem: make(chan struct{}, 1)}
+	t := &tokenCache{sem: make(chan struct{}, 1), timeout: cfg.RequestTimeout}
 	if cfg.TokenSource != nil {
 		t.source = func(context.Context) oauth2.TokenSource { return cfg.TokenSource }
 		t.keyHint = "check the Teams sign-in settings and teams.client_id"
@@ -72,10 +74,15 @@ func (t *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 		return nil, err
 	}
 	defer func() { <-t.sem }()
-	tok, err := oauth2.ReuseTokenSourceWithExpiry(t.tok, t.source(ctx), tokenEarlyExpiry).Token()
+	reqCtx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	tok, err := oauth2.ReuseTokenSourceWithExpiry(t.tok, t.source(reqCtx), tokenEarlyExpiry).Token()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if reqCtx.Err() != nil {
+			return nil, &httpretry.TransientError{Err: fmt.Errorf("token endpoint: no answer within %s", t.timeout), Token: true}
 		}
 		return nil, t.tokenError(err)
 	}
