@@ -29,8 +29,8 @@ import (
 // cancelled run leaves no token request behind.
 type tokenCache struct {
 	source  func(ctx context.Context) oauth2.TokenSource
-	timeout time.Duration // bounds one token request
-	conf   *clientcredentials.Config // nil with a TokenSource
+	timeout time.Duration             // bounds one token request
+	conf    *clientcredentials.Config // nil with a TokenSource
 	// keyHint names the settings to check when the credentials are refused.
 	keyHint string
 	sem     chan struct{} // held while using or replacing tok
