@@ -187,3 +187,16 @@ func TestRedirectWithinOriginFollowed(t *testing.T) {
 		t.Errorf("the redirected request carried %q", got)
 	}
 }
+
+// TestListThroughServerErrors: a list that Graph fails with 500s is an
+// incomplete window whose slices are ErrSourceFailed, retryable, so the
+// caller tells a failing source from an empty day.
+func TestListThroughServerErrors(t *testing.T) {
+	e := newFaultEnv(t, faultproxy.ServerError, nil)
+	day := time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)
+	err := e.c.List(t.Context(), day, day.Add(48*time.Hour), func([]ListItem) error { return nil })
+	ie, ok := errors.AsType[*IncompleteError](err)
+	if !ok || len(ie.Failed) != 2 || !errors.Is(err, ErrSourceFailed) || !IsRetryable(err) {
+		t.Fatalf("err %v: want an IncompleteError of 2 slices, ErrSourceFailed", err)
+	}
+}

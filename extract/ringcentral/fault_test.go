@@ -96,6 +96,7 @@ func TestRecordingThroughFaults(t *testing.T) {
 				stallFor(mode)(c)
 			})
 			fe.srv.SetRecording("rec-1", "audio/mpeg", []byte("ID3 fake mp3"))
+			fe.media.SetInterval(2 * time.Second) // a byte every 2 s, as the campaign's media host sent
 			fe.media.SetMode(mode, nil)
 			var w bytes.Buffer
 			_, n, err := fe.c.CopyRecording(t.Context(), fe.contentURI("rec-1"), &w)
