@@ -179,8 +179,10 @@ func (c *Client) getIn(ctx context.Context, group *pacer, rawURL string, pages *
 			reauthed = true
 			c.tokens.invalidate(ctx, a.token)
 			return &httpretry.Retry{Err: ae}
-		case a.status == http.StatusUnauthorized || a.status == http.StatusForbidden:
+		case a.status == http.StatusUnauthorized:
 			return fmt.Errorf("%w: %w", ErrAuth, c.tokens.hint(ae))
+		case a.status == http.StatusForbidden:
+			return fmt.Errorf("%w: %w (check the app's Graph application permissions and their admin consent)", ErrAuth, ae)
 		case a.status == http.StatusNotFound:
 			return fmt.Errorf("%w: %w", ErrNotFound, ae)
 		case !ae.retryable():

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -195,5 +196,18 @@ func TestCheckID(t *testing.T) {
 		if err := CheckID(id); err != nil {
 			t.Errorf("CheckID(%q) = %v", id, err)
 		}
+	}
+}
+
+// TestTokenEndpointDownIsErrAuth: a token endpoint that answers 500 until
+// the attempts run out ends the run as ErrAuth (nothing can be read), not as
+// a source failure of one window.
+func TestTokenEndpointDownIsErrAuth(t *testing.T) {
+	fe := newFaultEnv(t, nil)
+	fe.addCalls(t, 1)
+	fe.api.SetMode(faultproxy.ServerError, func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/oauth/token") })
+	err := fe.c.CallLog(t.Context(), day, day.AddDate(0, 0, 1), func([]Record) error { return nil })
+	if !errors.Is(err, ErrAuth) || IsRetryable(err) {
+		t.Fatalf("err %v: want ErrAuth", err)
 	}
 }

@@ -15,8 +15,8 @@ import (
 // Heavy pacing and retries: a 401 once more with a new token, a 429 after
 // its penalty (the limiter holds every request until then), 5xx, network
 // and token endpoint failures after Retry-After or an exponential backoff,
-// at most maxAttempts times; then ErrThrottled after 429s, else
-// ErrSourceFailed. handle returning a *httpretry.TransientError (a body cut,
+// at most maxAttempts times; then ErrThrottled after 429s, ErrAuth when the
+// token endpoint kept failing, else ErrSourceFailed. handle returning a *httpretry.TransientError (a body cut,
 // stalled or undecodable) is retried the same way. Other answers are an
 // *APIError. progress bounds each attempt from sending to closing the body
 // (not the waits before it). handle closes the body, or keeps it open and
@@ -24,7 +24,7 @@ import (
 func (c *Client) get(ctx context.Context, rawURL, accept string, progress httpretry.Progress,
 	handle func(resp *http.Response) (keep bool, err error)) error {
 	reauthed := false
-	return c.retry.Do(ctx, rawURL, func(ctx context.Context, attempt int) error {
+	err := c.retry.Do(ctx, rawURL, func(ctx context.Context, attempt int) error {
 		tok, err := c.tokens.token(ctx)
 		var resp *http.Response
 		if err == nil {
@@ -76,6 +76,11 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, progress httpre
 		}
 		return &httpretry.Retry{Err: ae, Delay: d}
 	})
+	if te, ok := errors.AsType[*httpretry.TransientError](err); ok && te.Token {
+		// The token endpoint stayed busy or down: the run cannot go on.
+		err = fmt.Errorf("%w: %w", ErrAuth, err)
+	}
+	return err
 }
 
 // once sends one GET with a bearer token in the Heavy group's turn, bounded

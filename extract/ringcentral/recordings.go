@@ -90,6 +90,9 @@ func (c *Client) recording(ctx context.Context, contentURI string) (*http.Respon
 			return true, nil
 		})
 	if err != nil {
+		if out != nil { // kept, then the context ended
+			out.Body.Close()
+		}
 		if ae, ok := errors.AsType[*APIError](err); ok && ae.Status == http.StatusNotFound {
 			err = fmt.Errorf("%w: %w", ErrNotReady, err)
 		}
