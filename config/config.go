@@ -103,6 +103,7 @@ type RingCentral struct {
 	// records that changed after the call.
 	Lookback           time.Duration `yaml:"lookback"`
 	DownloadRecordings bool          `yaml:"download_recordings"`
+	MaxRecordingBytes  int           `yaml:"max_recording_bytes"` // a longer recording is refused and reported
 }
 
 // Schedule holds the cron specs `callstats schedule` runs the jobs on.
@@ -191,7 +192,7 @@ func template() *Config {
 		},
 		RingCentral: &RingCentral{
 			ServerURL: "https://platform.ringcentral.com",
-			Lookback:  24 * time.Hour,
+			Lookback:  24 * time.Hour, MaxRecordingBytes: 2 << 30,
 		},
 		Schedule:  Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{WindowDays: 3},
@@ -348,6 +349,7 @@ func (c *Config) validate() []error {
 		if r.Lookback <= 0 {
 			add(fmt.Errorf("ringcentral.lookback: must be greater than 0, got %s", r.Lookback))
 		}
+		add(inRange("ringcentral.max_recording_bytes", r.MaxRecordingBytes, 1<<20, 1<<40))
 	}
 
 	add(checkCron("schedule.ingest", c.Schedule.Ingest, false))

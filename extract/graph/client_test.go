@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"callstats/extract/graph/graphtest"
+	"callstats/internal/httpretry"
 )
 
 // fakeClock is the one clock of a test: the client's pacing, the fake's token
@@ -195,8 +196,8 @@ func smallRecord(id string) []byte {
 
 func TestFetchJoinsAllPages(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, nil)
-	e.put(t, bigRecord(t, "big-1", 150, 300))
-	rec, err := e.c.Fetch(t.Context(), "big-1")
+	e.put(t, bigRecord(t, "b1600000-0000-4000-8000-000000000001", 150, 300))
+	rec, err := e.c.Fetch(t.Context(), "b1600000-0000-4000-8000-000000000001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestFetchJoinsAllPages(t *testing.T) {
 		t.Error("next links left in the joined record")
 	}
 	st := e.srv.Stats()
-	base := "/v1.0/communications/callRecords/big-1"
+	base := "/v1.0/communications/callRecords/b1600000-0000-4000-8000-000000000001"
 	if st.PerPath[base] != 1 || st.PerPath[base+"/sessions"] != 2 || st.PerPath[base+"/participants_v2"] != 3 {
 		t.Errorf("requests by path %v, want 1 record, 2 session pages, 3 participant pages", st.PerPath)
 	}
@@ -284,8 +285,8 @@ func TestFetchArchivedV1Fallback(t *testing.T) {
 	}
 
 	// Without deprecated participants, a 404 on participants_v2 is a 404.
-	e.put(t, []byte(`{"id":"bare-1","startDateTime":"2026-11-12T09:00:00Z","sessions":[]}`))
-	if _, err := e.c.Fetch(t.Context(), "bare-1"); !errors.Is(err, ErrNotFound) {
+	e.put(t, []byte(`{"id":"ba1e0000-0000-4000-8000-000000000001","startDateTime":"2026-11-12T09:00:00Z","sessions":[]}`))
+	if _, err := e.c.Fetch(t.Context(), "ba1e0000-0000-4000-8000-000000000001"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("record without any participants: %v, want ErrNotFound", err)
 	}
 }
@@ -304,37 +305,37 @@ func TestFetchNotFound(t *testing.T) {
 		t.Errorf("error does not name the call: %v", err)
 	}
 
-	e.put(t, smallRecord("fresh-1"))
-	e.srv.NotReady("fresh-1", 1)
-	if _, err := e.c.Fetch(t.Context(), "fresh-1"); !errors.Is(err, ErrNotFound) {
+	e.put(t, smallRecord("f1e50000-0000-4000-8000-000000000001"))
+	e.srv.NotReady("f1e50000-0000-4000-8000-000000000001", 1)
+	if _, err := e.c.Fetch(t.Context(), "f1e50000-0000-4000-8000-000000000001"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("not ready: %v", err)
 	}
-	if n := e.srv.Stats().PerPath["/v1.0/communications/callRecords/fresh-1"]; n != 1 {
+	if n := e.srv.Stats().PerPath["/v1.0/communications/callRecords/f1e50000-0000-4000-8000-000000000001"]; n != 1 {
 		t.Errorf("a 404 was retried: %d requests", n)
 	}
-	if _, err := e.c.Fetch(t.Context(), "fresh-1"); err != nil {
+	if _, err := e.c.Fetch(t.Context(), "f1e50000-0000-4000-8000-000000000001"); err != nil {
 		t.Errorf("once ready: %v", err)
 	}
 }
 
-func TestFetchEscapesID(t *testing.T) {
+func TestFetchRefusesIDsThatAreNotGUIDs(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, nil)
-	const id = "odd/id ?#%"
-	e.put(t, smallRecord(id))
-	rec, err := e.c.Fetch(t.Context(), id)
-	if err != nil || rec.ID != id || len(rec.ParticipantsV2) != 1 {
-		t.Fatalf("fetch %q: %v", id, err)
+	for _, id := range []string{"", ".", "..", "odd/id ?#%", "../../me", "00000000-0000-4000-8000-00000000000", "{00000000-0000-4000-8000-000000000001}"} {
+		_, err := e.c.Fetch(t.Context(), id)
+		if !errors.Is(err, ErrInvalidID) || IsRetryable(err) || !strings.Contains(err.Error(), fmt.Sprintf("%q", id)) {
+			t.Errorf("id %q: err %v, want ErrInvalidID naming it", id, err)
+		}
 	}
-	if n := e.srv.Stats().PerPath["/v1.0/communications/callRecords/odd%2Fid%20%3F%23%25"]; n != 1 {
-		t.Errorf("escaped record path requested %d times; paths %v", n, e.srv.Stats().PerPath)
+	if st := e.srv.Stats(); st.Requests != 0 || st.Tokens != 0 {
+		t.Errorf("%d requests, %d tokens for invalid ids: want none", st.Requests, st.Tokens)
 	}
 }
 
 func TestFetchHonoursRetryAfter(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, nil)
-	e.put(t, smallRecord("r-1"))
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	e.srv.Throttle(1, 7*time.Second)
-	if _, err := e.c.Fetch(t.Context(), "r-1"); err != nil {
+	if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.rec.Waits(); !reflect.DeepEqual(got, []time.Duration{7 * time.Second}) {
@@ -344,8 +345,8 @@ func TestFetchHonoursRetryAfter(t *testing.T) {
 
 func TestThrottlePausesAllWorkers(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, nil)
-	e.put(t, smallRecord("r-1"))
-	e.put(t, smallRecord("r-2"))
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000002"))
 	e.srv.Throttle(1, 7*time.Second)
 	// While the first fetch waits out its 429, a second one starts: it must
 	// wait the same pause without having been throttled itself.
@@ -353,11 +354,11 @@ func TestThrottlePausesAllWorkers(t *testing.T) {
 	var started atomic.Bool
 	e.rec.onWait = func(ctx context.Context, d time.Duration) error {
 		if started.CompareAndSwap(false, true) {
-			_, second = e.c.Fetch(ctx, "r-2")
+			_, second = e.c.Fetch(ctx, "00000000-0000-4000-8000-000000000002")
 		}
 		return nil
 	}
-	if _, err := e.c.Fetch(t.Context(), "r-1"); err != nil {
+	if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 		t.Fatal(err)
 	}
 	if second != nil {
@@ -373,9 +374,9 @@ func TestThrottlePausesAllWorkers(t *testing.T) {
 
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.MaxAttempts = 10 })
-	e.put(t, smallRecord("r-1"))
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	e.srv.Throttle(9, 0) // no Retry-After
-	if _, err := e.c.Fetch(t.Context(), "r-1"); err != nil {
+	if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 		t.Fatal(err)
 	}
 	s := time.Second
@@ -415,9 +416,9 @@ func newClientJitter(t *testing.T) func() float64 {
 
 func TestAttemptsExhausted(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.MaxAttempts = 3 })
-	e.put(t, smallRecord("r-1"))
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	e.srv.Throttle(100, time.Second)
-	_, err := e.c.Fetch(t.Context(), "r-1")
+	_, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001")
 	if err == nil || !IsRetryable(err) || !strings.Contains(err.Error(), "giving up after 3 attempts") {
 		t.Fatalf("err %v: want a retryable error after 3 attempts", err)
 	}
@@ -447,9 +448,9 @@ func TestStatusHandling(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
 			e := newEnv(t, graphtest.Options{}, nil)
-			e.put(t, smallRecord("r-1"))
+			e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 			e.srv.FailNext(1, tt.status)
-			_, err := e.c.Fetch(t.Context(), "r-1")
+			_, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001")
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("after one %d: %v", tt.status, err)
@@ -488,8 +489,8 @@ func (f *failOnce) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestTransportErrorIsRetried(t *testing.T) {
 	ft := &failOnce{}
 	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.HTTPClient = &http.Client{Transport: ft} })
-	e.put(t, smallRecord("r-1"))
-	if _, err := e.c.Fetch(t.Context(), "r-1"); err != nil {
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
+	if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 		t.Fatal(err)
 	}
 	if !ft.failed.Load() {
@@ -535,33 +536,36 @@ func stubClient(t *testing.T, s *httptest.Server) *Client {
 	return c
 }
 
-func TestBrokenJSONIsPermanent(t *testing.T) {
-	const rec = "/v1.0/communications/callRecords/r-1"
-	const good = `{"id":"r-1","startDateTime":"2026-11-12T14:00:31Z","sessions":[],"sessions@odata.nextLink":"{URL}` + rec + `/sessions?$skiptoken=1"}`
+// A 200 whose body is not a sound record (truncated, HTML, another record)
+// is retried and ends as ErrSourceFailed, a retryable error: the next answer
+// may be sound, so the call is deferred, never failed for good.
+func TestBrokenJSONIsRetried(t *testing.T) {
+	const rec = "/v1.0/communications/callRecords/00000000-0000-4000-8000-000000000001"
+	const good = `{"id":"00000000-0000-4000-8000-000000000001","startDateTime":"2026-11-12T14:00:31Z","sessions":[],"sessions@odata.nextLink":"{URL}` + rec + `/sessions?$skiptoken=1"}`
 	tests := []struct {
 		name   string
 		routes map[string]string
 		want   string
 	}{
-		{"record", map[string]string{rec: `{"id":"r-1","startDateTime":"2026-11-12T14:00:31Z","sessions":[{"id":`}, "decoding call record"},
+		{"record", map[string]string{rec: `{"id":"00000000-0000-4000-8000-000000000001","startDateTime":"2026-11-12T14:00:31Z","sessions":[{"id":`}, "decoding call record"},
 		{"record without id", map[string]string{rec: `{"startDateTime":"2026-11-12T14:00:31Z"}`}, "no id"},
 		{"sessions page", map[string]string{rec: good, rec + "/sessions": `{"value":[{"id":"s"`}, "decoding page"},
-		{"other record", map[string]string{rec: `{"id":"r-2","startDateTime":"2026-11-12T14:00:31Z"}`}, `call record "r-2"`},
+		{"other record", map[string]string{rec: `{"id":"00000000-0000-4000-8000-000000000002","startDateTime":"2026-11-12T14:00:31Z"}`}, `call record "00000000-0000-4000-8000-000000000002"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, n := stub(t, tt.routes)
 			c := stubClient(t, s)
 			before := n.Load()
-			_, err := c.Fetch(t.Context(), "r-1")
-			if err == nil || IsRetryable(err) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrAuth) {
-				t.Fatalf("err %v: want a permanent error", err)
+			_, err := c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001")
+			if !errors.Is(err, ErrSourceFailed) || !IsRetryable(err) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrAuth) {
+				t.Fatalf("err %v: want ErrSourceFailed, retryable", err)
 			}
-			if !strings.Contains(err.Error(), "fetching call r-1: ") || !strings.Contains(err.Error(), tt.want) {
+			if !strings.Contains(err.Error(), "fetching call 00000000-0000-4000-8000-000000000001: ") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err %q lacks the id or %q", err, tt.want)
 			}
-			if got := n.Load() - before; got != int32(len(tt.routes)) {
-				t.Errorf("%d requests for %d routes: permanent errors are not retried", got, len(tt.routes))
+			if got, want := n.Load()-before, int32(len(tt.routes)-1+c.retry.MaxAttempts); got != want {
+				t.Errorf("%d requests for %d routes, want %d: the bad answer is retried", got, len(tt.routes), want)
 			}
 		})
 	}
@@ -569,10 +573,10 @@ func TestBrokenJSONIsPermanent(t *testing.T) {
 
 func TestForeignNextLinkRefused(t *testing.T) {
 	other, hits := stub(t, map[string]string{})
-	const rec = "/v1.0/communications/callRecords/r-1"
-	start := `{"id":"r-1","startDateTime":"2026-11-12T14:00:31Z",`
+	const rec = "/v1.0/communications/callRecords/00000000-0000-4000-8000-000000000001"
+	start := `{"id":"00000000-0000-4000-8000-000000000001","startDateTime":"2026-11-12T14:00:31Z",`
 	tests := []struct{ name, body string }{
-		{"sessions link to another host", start + `"sessions":[],"sessions@odata.nextLink":"` + other.URL + rec + `/sessions?$skiptoken=1"}`},
+		{"sessions link to the same host, another port", start + `"sessions":[],"sessions@odata.nextLink":"` + other.URL + rec + `/sessions?$skiptoken=1"}`},
 		{"participants link to another host", start + `"sessions":[],"participants_v2":[{"id":"p"}],"participants_v2@odata.nextLink":"` + other.URL + rec + `/participants_v2?$skiptoken=1"}`},
 		{"other scheme", start + `"sessions":[],"sessions@odata.nextLink":"https://{HOST}` + rec + `/sessions"}`},
 		{"relative link", start + `"sessions":[],"sessions@odata.nextLink":"` + rec + `/sessions"}`},
@@ -582,7 +586,7 @@ func TestForeignNextLinkRefused(t *testing.T) {
 			s, _ := stub(t, nil)
 			body := strings.ReplaceAll(tt.body, "{HOST}", strings.TrimPrefix(s.URL, "http://"))
 			s.Config.Handler = wrapRoute(s.Config.Handler, rec, body)
-			_, err := stubClient(t, s).Fetch(t.Context(), "r-1")
+			_, err := stubClient(t, s).Fetch(t.Context(), "00000000-0000-4000-8000-000000000001")
 			if err == nil || IsRetryable(err) || !strings.Contains(err.Error(), "refusing next link") {
 				t.Fatalf("err %v: want the link refused", err)
 			}
@@ -605,13 +609,13 @@ func wrapRoute(h http.Handler, path, body string) http.Handler {
 }
 
 func TestLoopingNextLinkStops(t *testing.T) {
-	const rec = "/v1.0/communications/callRecords/r-1"
+	const rec = "/v1.0/communications/callRecords/00000000-0000-4000-8000-000000000001"
 	s, n := stub(t, map[string]string{
-		rec:               `{"id":"r-1","startDateTime":"2026-11-12T14:00:31Z","sessions":[],"sessions@odata.nextLink":"{URL}` + rec + `/sessions"}`,
+		rec:               `{"id":"00000000-0000-4000-8000-000000000001","startDateTime":"2026-11-12T14:00:31Z","sessions":[],"sessions@odata.nextLink":"{URL}` + rec + `/sessions"}`,
 		rec + "/sessions": `{"value":[],"@odata.nextLink":"{URL}` + rec + `/sessions"}`,
 	})
 	c := stubClient(t, s)
-	_, err := c.Fetch(t.Context(), "r-1")
+	_, err := c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001")
 	if err == nil || IsRetryable(err) || !strings.Contains(err.Error(), "points to itself") {
 		t.Fatalf("err %v", err)
 	}
@@ -620,7 +624,7 @@ func TestLoopingNextLinkStops(t *testing.T) {
 	}
 	// A longer loop runs into the page budget.
 	pages := maxPages
-	if _, err := c.get(t.Context(), s.URL+rec, &pages); err == nil || !strings.Contains(err.Error(), "more than 10000 pages") {
+	if err := c.get(t.Context(), s.URL+rec, &pages, func([]byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "more than 10000 pages") {
 		t.Errorf("past the page budget: %v", err)
 	}
 }
@@ -632,12 +636,13 @@ func TestBadSecretIsErrAuth(t *testing.T) {
 		c.ClientSecret = secret
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	e.put(t, smallRecord("r-1"))
-	_, err := e.c.Fetch(t.Context(), "r-1")
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
+	_, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001")
 	if !errors.Is(err, ErrAuth) || IsRetryable(err) {
 		t.Fatalf("err %v: want ErrAuth", err)
 	}
-	for _, want := range []string{"fetching call r-1", "401", "invalid_client", "AADSTS7000215"} {
+	for _, want := range []string{"fetching call 00000000-0000-4000-8000-000000000001", "401", "invalid_client",
+		"AADSTS7000215: Invalid client secret provided.", "teams.client_secret_env"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("err %q lacks %q", err, want)
 		}
@@ -645,21 +650,24 @@ func TestBadSecretIsErrAuth(t *testing.T) {
 	if strings.Contains(err.Error()+logs.String(), secret) {
 		t.Error("the secret appears in the error or the logs")
 	}
+	if strings.Contains(err.Error(), "Trace ID") {
+		t.Errorf("err %q carries Entra's trace ids", err)
+	}
 	if st := e.srv.Stats(); st.TokenErrors != 1 || st.Requests != 0 {
 		t.Errorf("token errors %d, Graph requests %d: want 1 and 0", st.TokenErrors, st.Requests)
 	}
 
 	e2 := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.TenantID = "other-tenant" })
-	if _, err := e2.c.Fetch(t.Context(), "r-1"); !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "AADSTS90002") {
+	if _, err := e2.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "AADSTS90002") {
 		t.Errorf("wrong tenant: %v", err)
 	}
 }
 
 func TestTokenCachedAndRenewed(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, nil)
-	e.put(t, smallRecord("r-1"))
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	for range 3 {
-		if _, err := e.c.Fetch(t.Context(), "r-1"); err != nil {
+		if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -669,7 +677,7 @@ func TestTokenCachedAndRenewed(t *testing.T) {
 	// The server's clock passes the token's expiry: Graph answers 401, and
 	// the client gets a new token and succeeds.
 	e.clock.Add(2 * time.Hour)
-	if _, err := e.c.Fetch(t.Context(), "r-1"); err != nil {
+	if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 		t.Fatal(err)
 	}
 	if st := e.srv.Stats(); st.Tokens != 2 || st.Unauthorized != 1 {
@@ -678,9 +686,9 @@ func TestTokenCachedAndRenewed(t *testing.T) {
 
 	// A token that expires within the renewal margin is not reused.
 	short := newEnv(t, graphtest.Options{TokenLifetime: time.Minute}, nil)
-	short.put(t, smallRecord("r-1"))
+	short.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	for range 2 {
-		if _, err := short.c.Fetch(t.Context(), "r-1"); err != nil {
+		if _, err := short.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -695,8 +703,8 @@ func TestGraphRefusesFreshTokenIsErrAuth(t *testing.T) {
 	// endless retries.
 	clk := newFakeClock()
 	e := newEnv(t, graphtest.Options{Now: clk.Now, Hook: func(*http.Request) { clk.Add(2 * time.Hour) }}, nil)
-	e.put(t, smallRecord("r-1"))
-	_, err := e.c.Fetch(t.Context(), "r-1")
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
+	_, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001")
 	if !errors.Is(err, ErrAuth) || IsRetryable(err) {
 		t.Fatalf("err %v: want ErrAuth", err)
 	}
@@ -710,9 +718,9 @@ func TestGraphRefusesFreshTokenIsErrAuth(t *testing.T) {
 
 func TestPacing(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.RequestsPer20s = 20 }) // 1/s, burst 1
-	e.put(t, smallRecord("r-1"))
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	for range 2 {
-		if _, err := e.c.Fetch(t.Context(), "r-1"); err != nil {
+		if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -726,11 +734,11 @@ func TestFetchAll(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.Concurrency = 3 })
 	var ids []string
 	for i := range 8 {
-		id := fmt.Sprintf("r-%d", i)
+		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 		ids = append(ids, id)
 		e.put(t, bigRecord(t, id, 2, 2))
 	}
-	ids = append(ids, "missing")
+	ids = append(ids, "0155ed00-0000-4000-8000-000000000001")
 	got := map[string]error{} // written without a lock: -race checks fn runs on one goroutine
 	err := e.c.FetchAll(t.Context(), ids, func(id string, rec *CallRecord, err error) error {
 		if _, dup := got[id]; dup {
@@ -749,7 +757,7 @@ func TestFetchAll(t *testing.T) {
 		t.Fatalf("%d results for %d ids", len(got), len(ids))
 	}
 	for _, id := range ids {
-		if want := id == "missing"; errors.Is(got[id], ErrNotFound) != want || (got[id] != nil) != want {
+		if want := id == "0155ed00-0000-4000-8000-000000000001"; errors.Is(got[id], ErrNotFound) != want || (got[id] != nil) != want {
 			t.Errorf("%s: %v", id, got[id])
 		}
 	}
@@ -783,7 +791,7 @@ func TestFetchAllBoundedConcurrency(t *testing.T) {
 	e := newEnv(t, graphtest.Options{Hook: hook}, func(c *ClientConfig) { c.Concurrency = limit })
 	var ids []string
 	for i := range 12 {
-		ids = append(ids, fmt.Sprintf("r-%d", i))
+		ids = append(ids, fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
 		e.put(t, smallRecord(ids[i]))
 	}
 	n := 0
@@ -802,7 +810,7 @@ func TestFetchAllStopsOnCancel(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.Concurrency = 4 })
 	var ids []string
 	for i := range 200 {
-		ids = append(ids, fmt.Sprintf("r-%d", i))
+		ids = append(ids, fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
 		e.put(t, smallRecord(ids[i]))
 	}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -854,12 +862,15 @@ func TestIsRetryable(t *testing.T) {
 		{"400", wrap(&APIError{Status: 400}), false},
 		{"403 auth", wrap(fmt.Errorf("%w: %w", ErrAuth, &APIError{Status: 403})), false},
 		{"404", wrap(fmt.Errorf("%w: %w", ErrNotFound, &APIError{Status: 404})), false},
-		{"network", wrap(&transientError{err: &net.OpError{Op: "dial", Err: errors.New("refused")}}), true},
+		{"network", wrap(&httpretry.TransientError{Err: &net.OpError{Op: "dial", Err: errors.New("refused")}}), true},
 		{"net error", wrap(&net.DNSError{Err: "timeout", IsTimeout: true}), true},
 		{"deadline", wrap(context.DeadlineExceeded), true},
 		{"canceled", wrap(context.Canceled), false},
-		{"token busy, then given up", wrap(fmt.Errorf("%w: %w", ErrAuth, &transientError{err: errors.New("503"), token: true})), false},
+		{"token busy, then given up", wrap(fmt.Errorf("%w: %w", ErrAuth, &httpretry.TransientError{Err: errors.New("503"), Token: true})), false},
 		{"decode", wrap(errors.New("decoding call record: unexpected end of JSON input")), false},
+		{"source failed", wrap(fmt.Errorf("%w: giving up: %w", ErrSourceFailed, errors.New("decoding call record: unexpected end of JSON input"))), true},
+		{"throttled", wrap(fmt.Errorf("%w: giving up: %w", ErrThrottled, &APIError{Status: 429})), true},
+		{"invalid id", wrap(fmt.Errorf("%w: %q is not a GUID", ErrInvalidID, "..")), false},
 	}
 	for _, tt := range tests {
 		if got := IsRetryable(tt.err); got != tt.want {
@@ -879,33 +890,6 @@ func TestAPIErrorMessage(t *testing.T) {
 	h.Set("request-id", "from-header")
 	if e := newAPIError(502, h, []byte("<html>bad gateway</html>")); e.Error() != "graph: 502 Bad Gateway (request-id from-header)" {
 		t.Errorf("non-JSON body: %q", e.Error())
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 13, 2, 14, 9, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"7", 7 * time.Second, true},
-		{" 7 ", 7 * time.Second, true},
-		{"0", 0, true},
-		{"86400", maxRetryAfter, true},
-		{"99999999999999999999", 0, false},
-		{"-1", 0, false},
-		{"soon", 0, false},
-		{"", 0, false},
-		{"Fri, 13 Nov 2026 02:14:39 GMT", 30 * time.Second, true},
-		{"Fri, 13 Nov 2026 02:00:00 GMT", 0, true},
-		{"Sat, 14 Nov 2026 02:14:09 GMT", maxRetryAfter, true},
-	}
-	for _, tt := range tests {
-		got, ok := parseRetryAfter(tt.in, now)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
 	}
 }
 
@@ -939,8 +923,8 @@ func TestNewClientValidates(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%s: err %v, want one naming %s", tt.name, err, tt.want)
 		case tt.want == "":
-			if c.concurrency != 8 || c.maxAttempts != 6 || c.pacer.rate != 75 {
-				t.Errorf("defaults: concurrency %d attempts %d rate %v", c.concurrency, c.maxAttempts, c.pacer.rate)
+			if c.concurrency != 8 || c.retry.MaxAttempts != 6 || c.pacer.rate != 75 {
+				t.Errorf("defaults: concurrency %d attempts %d rate %v", c.concurrency, c.retry.MaxAttempts, c.pacer.rate)
 			}
 			if got := c.tokens.conf.Scopes[0]; got != "https://graph.microsoft.com/.default" {
 				t.Errorf("scope %q", got)

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"callstats/internal/httpretry"
 )
 
 // ErrNotFound means Graph answered 404 for a call record: it is not ready yet
@@ -58,31 +60,41 @@ func (e *APIError) retryable() bool {
 	return false
 }
 
-// transientError is a failure to get an answer at all (connection refused or
-// reset, timeout, body cut short), or a token endpoint that is busy or down
-// (token set): worth another attempt.
-type transientError struct {
-	err   error
-	token bool
-}
-
-func (e *transientError) Error() string { return e.err.Error() }
-func (e *transientError) Unwrap() error { return e.err }
+// The kinds of error a fetch, a list or a log read returns besides ErrAuth
+// and ErrNotFound. Match them with errors.Is.
+var (
+	// ErrInvalidID: the call id is not a GUID; nothing was sent. Permanent.
+	ErrInvalidID = errors.New("invalid call record id")
+	// ErrSourceFailed: Graph kept failing (5xx, network errors, stalled or
+	// undecodable answers, a redirect off Graph's origin) until the attempts
+	// ran out. Retryable: defer the work and report that the source failed.
+	ErrSourceFailed = httpretry.ErrSourceFailed
+	// ErrThrottled: Graph kept answering 429 until the attempts ran out.
+	// Retryable: defer the work and report "throttled" (see Client.Throttled).
+	ErrThrottled = httpretry.ErrThrottled
+)
 
 // IsRetryable reports whether err is transient, so the call may succeed on a
-// later attempt or run: Graph answers 429, 500, 502, 503 and 504, network errors
-// and timeouts. ErrAuth, ErrNotFound (which the caller handles on its own),
-// other statuses (400, 403, 404...), refused next links and undecodable bodies
+// later attempt or run: ErrSourceFailed and ErrThrottled, Graph answers 429,
+// 500, 502, 503 and 504, network errors, timeouts, answers that could not be
+// read or decoded. ErrAuth, ErrNotFound (which the caller handles on its
+// own), ErrInvalidID, other statuses (400, 403, 404...), refused next links
 // are permanent, as is the caller's own context cancellation.
 func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrNotFound) ||
-		errors.Is(err, context.Canceled) {
+		errors.Is(err, ErrInvalidID) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, ErrSourceFailed) || errors.Is(err, ErrThrottled) {
+		return true
+	}
+	if errors.Is(err, httpretry.ErrRedirect) {
 		return false
 	}
 	if ae, ok := errors.AsType[*APIError](err); ok {
 		return ae.retryable()
 	}
-	if _, ok := errors.AsType[*transientError](err); ok {
+	if _, ok := errors.AsType[*httpretry.TransientError](err); ok {
 		return true
 	}
 	if errors.Is(err, context.DeadlineExceeded) {

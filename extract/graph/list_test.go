@@ -297,19 +297,19 @@ func TestListPacing(t *testing.T) {
 
 func TestListThrottlePausesTheListOnly(t *testing.T) {
 	e, _ := newListEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.MaxAttempts = 1 })
-	e.put(t, smallRecord("r-1"))
+	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	e.srv.Throttle(1, 7*time.Second)
 	pages := 0
-	if _, err := e.c.getIn(t.Context(), e.c.listPacer, e.srv.URL+listPath, &pages); err == nil {
+	if err := e.c.getIn(t.Context(), e.c.listPacer, e.srv.URL+listPath, &pages, func([]byte) error { return nil }); err == nil {
 		t.Fatal("the 429 was not returned with MaxAttempts 1")
 	}
-	if _, err := e.c.Fetch(t.Context(), "r-1"); err != nil {
+	if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 		t.Fatal(err)
 	}
 	if w := e.rec.Waits(); len(w) != 0 {
 		t.Errorf("a record fetch waited %v for the list's 429", w)
 	}
-	if _, err := e.c.getIn(t.Context(), e.c.listPacer, e.srv.URL+listPath, &pages); err != nil {
+	if err := e.c.getIn(t.Context(), e.c.listPacer, e.srv.URL+listPath, &pages, func([]byte) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if w := e.rec.Waits(); len(w) != 1 || w[0] != 7*time.Second {

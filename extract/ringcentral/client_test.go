@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"callstats/extract/ringcentral/rctest"
+	"callstats/internal/httpretry"
 )
 
 // fakeClock is the one clock of a test: the client's, the fake's (token
@@ -43,11 +44,12 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 // recorder is ClientConfig.Wait for tests: it records each wait and advances
-// the clock.
+// the clock; onWait, if set, runs first.
 type recorder struct {
-	clock *fakeClock
-	mu    sync.Mutex
-	waits []time.Duration
+	clock  *fakeClock
+	mu     sync.Mutex
+	waits  []time.Duration
+	onWait func(ctx context.Context, d time.Duration) error
 }
 
 func (r *recorder) Wait(ctx context.Context, d time.Duration) error {
@@ -56,7 +58,13 @@ func (r *recorder) Wait(ctx context.Context, d time.Duration) error {
 	}
 	r.mu.Lock()
 	r.waits = append(r.waits, d)
+	hook := r.onWait
 	r.mu.Unlock()
+	if hook != nil {
+		if err := hook(ctx, d); err != nil {
+			return err
+		}
+	}
 	r.clock.Add(d)
 	return nil
 }
@@ -845,7 +853,7 @@ func TestIsRetryable(t *testing.T) {
 		{&APIError{Status: 503}, true},
 		{&APIError{Status: 400}, false},
 		{&APIError{Status: 404}, false},
-		{fmt.Errorf("page: %w", &transientError{err: io.ErrUnexpectedEOF}), true},
+		{fmt.Errorf("page: %w", &httpretry.TransientError{Err: io.ErrUnexpectedEOF}), true},
 		{errors.New("decoding call-log page: not a JSON object"), false},
 	} {
 		if got := IsRetryable(tc.err); got != tc.want {
@@ -857,37 +865,19 @@ func TestIsRetryable(t *testing.T) {
 func TestAPIErrorFromBodies(t *testing.T) {
 	h := http.Header{"Rcrequestid": {"5f1c"}}
 	e := newAPIError(429, h, readTestdata(t, "error-429.json"))
-	if e.ErrorCode != "CMN-301" || e.Message != "Request rate exceeded" || e.RequestID != "5f1c" {
+	if e.Code != "CMN-301" || e.Message != "Request rate exceeded" || e.RequestID != "5f1c" {
 		t.Errorf("sample 429: %+v", e)
 	}
 	if got := e.Error(); got != "ringcentral: 429 Too Many Requests: CMN-301: Request rate exceeded (request-id 5f1c)" {
 		t.Errorf("Error() = %q", got)
 	}
 	o := newAPIError(400, http.Header{}, []byte(`{"error":"invalid_grant","error_description":"Invalid token"}`))
-	if o.ErrorCode != "invalid_grant" || o.Message != "Invalid token" {
+	if o.Code != "invalid_grant" || o.Message != "Invalid token" {
 		t.Errorf("OAuth body: %+v", o)
 	}
 	n := newAPIError(502, http.Header{}, []byte(`<html>`))
-	if n.ErrorCode != "" || n.Error() != "ringcentral: 502 Bad Gateway" {
+	if n.Code != "" || n.Error() != "ringcentral: 502 Bad Gateway" {
 		t.Errorf("HTML body: %+v %q", n, n.Error())
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 13, 2, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		v    string
-		want time.Duration
-		ok   bool
-	}{
-		{"60", time.Minute, true}, {" 7 ", 7 * time.Second, true}, {"0", 0, true}, {"86400", maxRetryAfter, true},
-		{"", 0, false}, {"-1", 0, false}, {"soon", 0, false},
-		{"Fri, 13 Nov 2026 02:00:30 GMT", 30 * time.Second, true},
-	} {
-		got, ok := parseRetryAfter(tc.v, now)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.v, got, ok, tc.want, tc.ok)
-		}
 	}
 }
 

@@ -8,7 +8,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
+
+	"callstats/internal/httpretry"
 )
 
 // ErrAuth means the client cannot authenticate or is not allowed to read:
@@ -24,7 +25,7 @@ var ErrNotReady = errors.New("recording not ready")
 // APIError is an error answer from RingCentral, with the fields of its body.
 type APIError struct {
 	Status    int    // HTTP status
-	ErrorCode string // errorCode (e.g. CMN-301), else errors[0].errorCode, else the OAuth error
+	Code      string // errorCode (e.g. CMN-301), else errors[0].errorCode, else the OAuth error
 	Message   string // message, else errors[0].message, else error_description
 	RequestID string // the RCRequestId header
 }
@@ -33,8 +34,8 @@ type APIError struct {
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ringcentral: %d %s", e.Status, http.StatusText(e.Status))
-	if e.ErrorCode != "" {
-		b.WriteString(": " + e.ErrorCode)
+	if e.Code != "" {
+		b.WriteString(": " + e.Code)
 	}
 	if e.Message != "" {
 		msg := e.Message
@@ -59,33 +60,49 @@ func (e *APIError) retryable() bool {
 	return false
 }
 
-// transientError is a failure to get an answer at all (connection refused or
-// reset, timeout, body cut short), or a token endpoint that is busy or down
-// (token set): worth another attempt, after retryAfter when the answer named
-// one.
-type transientError struct {
-	err        error
-	retryAfter time.Duration
-	token      bool
-}
-
-func (e *transientError) Error() string { return e.err.Error() }
-func (e *transientError) Unwrap() error { return e.err }
+// The kinds of error the client returns besides ErrAuth and ErrNotReady.
+// Match them with errors.Is.
+var (
+	// ErrSourceFailed: RingCentral kept failing (5xx, network errors,
+	// stalled or undecodable answers, a redirect off its origin) until the
+	// attempts ran out. Retryable: the work is deferred, and the run reports
+	// that its source failed (not that a call is missing from the log).
+	ErrSourceFailed = httpretry.ErrSourceFailed
+	// ErrThrottled: RingCentral kept answering 429 until the attempts ran
+	// out. Retryable: the run reports "throttled" (see Client.Throttled).
+	ErrThrottled = httpretry.ErrThrottled
+	// ErrTooLarge: a recording is over ClientConfig.MaxRecordingBytes. It was
+	// refused (nothing kept); permanent, to report.
+	ErrTooLarge = errors.New("recording over the size cap")
+	// ErrWrite: the caller's writer failed (a full disk) while a recording
+	// was copied: an error of the run, not of the source.
+	ErrWrite = errors.New("writing recording")
+	// ErrInvalidID: an id from the server that may not be used in a URL or a
+	// path. Permanent.
+	ErrInvalidID = errors.New("invalid id")
+)
 
 // IsRetryable reports whether err is transient, so the request may succeed on
-// a later attempt or run: answers 429, 500, 502, 503 and 504, network errors
-// and timeouts, a busy token endpoint. ErrAuth, ErrNotReady (which the caller
-// handles on its own), other statuses, refused links and undecodable bodies
-// are permanent, as is the caller's own cancellation.
+// a later attempt or run: ErrSourceFailed and ErrThrottled, answers 429, 500,
+// 502, 503 and 504, network errors and timeouts, a busy token endpoint.
+// ErrAuth, ErrNotReady (which the caller handles on its own), ErrTooLarge,
+// ErrWrite, ErrInvalidID, other statuses, refused links and redirects are
+// permanent, as is the caller's own cancellation.
 func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrNotReady) ||
-		errors.Is(err, context.Canceled) {
+	if err == nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrNotReady) || errors.Is(err, ErrTooLarge) ||
+		errors.Is(err, ErrWrite) || errors.Is(err, ErrInvalidID) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, ErrSourceFailed) || errors.Is(err, ErrThrottled) {
+		return true
+	}
+	if errors.Is(err, httpretry.ErrRedirect) {
 		return false
 	}
 	if ae, ok := errors.AsType[*APIError](err); ok {
 		return ae.retryable()
 	}
-	if _, ok := errors.AsType[*transientError](err); ok {
+	if _, ok := errors.AsType[*httpretry.TransientError](err); ok {
 		return true
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -109,24 +126,24 @@ type errorBody struct {
 }
 
 // newAPIError builds an APIError from a non-2xx answer; a body that is not
-// RingCentral's error shape leaves ErrorCode and Message empty.
+// RingCentral's error shape leaves Code and Message empty.
 func newAPIError(status int, header http.Header, body []byte) *APIError {
 	e := &APIError{Status: status, RequestID: header.Get("RCRequestId")}
 	var b errorBody
 	if json.Unmarshal(body, &b) != nil {
 		return e
 	}
-	e.ErrorCode, e.Message = b.ErrorCode, b.Message
+	e.Code, e.Message = b.ErrorCode, b.Message
 	if len(b.Errors) > 0 {
-		if e.ErrorCode == "" {
-			e.ErrorCode = b.Errors[0].ErrorCode
+		if e.Code == "" {
+			e.Code = b.Errors[0].ErrorCode
 		}
 		if e.Message == "" {
 			e.Message = b.Errors[0].Message
 		}
 	}
-	if e.ErrorCode == "" {
-		e.ErrorCode = b.Error
+	if e.Code == "" {
+		e.Code = b.Error
 	}
 	if e.Message == "" {
 		e.Message = b.ErrorDescription
