@@ -78,3 +78,41 @@ func unknownEnv(c *Config, env map[string]string, used map[string]bool) []error 
 	}
 	return errs
 }
+
+// nameEnvSources rewrites each "<key>: <problem>" whose key was set by a
+// CALLSTATS_ variable as "<VARIABLE> (<key>): <problem>", so the error
+// points at where the value came from, as the variable's parse errors do.
+func nameEnvSources(errs []error, used map[string]bool) []error {
+	if len(used) == 0 {
+		return errs
+	}
+	var from []setting
+	for _, s := range settings() {
+		if used[s.env] {
+			from = append(from, s)
+		}
+	}
+	out := make([]error, len(errs))
+	for i, err := range errs {
+		out[i] = err
+		for _, s := range from {
+			if strings.HasPrefix(err.Error(), s.path+":") {
+				out[i] = &envSourceError{env: s.env, key: s.path, err: err}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// envSourceError is a problem with a key whose value came from a variable.
+type envSourceError struct {
+	env, key string
+	err      error // "<key>: <problem>"
+}
+
+func (e *envSourceError) Error() string {
+	return e.env + " (" + e.key + ")" + strings.TrimPrefix(e.err.Error(), e.key)
+}
+
+func (e *envSourceError) Unwrap() error { return e.err }

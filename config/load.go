@@ -16,7 +16,7 @@ const envNow = "CALLSTATS_NOW"
 // paths are relative to the working directory) and validates the result. The
 // error lists every problem found, one per line, each naming its key (and
 // its file line or environment variable).
-func Load(path string, environ []string) (*Config, error) {
+func Load(path string, environ []string, opts ...LoadOption) (*Config, error) {
 	var data []byte
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -25,10 +25,30 @@ func Load(path string, environ []string) (*Config, error) {
 		}
 		data = b
 	}
-	return load(path, data, environ)
+	return load(path, data, environ, opts...)
 }
 
-func load(name string, data []byte, environ []string) (*Config, error) {
+// A LoadOption changes what Load reads and requires.
+type LoadOption func(*loadOptions)
+
+type loadOptions struct {
+	withoutSecrets bool
+}
+
+// WithoutSecrets makes Load neither read nor require the secrets (client
+// secrets, the JWT, the SMTP password), for verbs that only read the lake
+// and the state: a variable or file a *_env / *_file key names may be
+// missing. The Secret fields stay empty. Everything else, the form of the
+// *_env / *_file keys included, is validated as before.
+func WithoutSecrets() LoadOption {
+	return func(o *loadOptions) { o.withoutSecrets = true }
+}
+
+func load(name string, data []byte, environ []string, opts ...LoadOption) (*Config, error) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	c := Default()
 	c.Now = nil
 	if err := decodeFile(c, name, data); err != nil {
@@ -51,8 +71,15 @@ func load(name string, data []byte, environ []string) (*Config, error) {
 		c.Now = systemClock
 	}
 	trimURLs(c)
-	errs = append(errs, c.validate()...)
-	errs = append(errs, resolveSecrets(c, env)...)
+	need := needSecrets
+	if o.withoutSecrets {
+		need = skipSecrets
+	}
+	problems := c.validate(need)
+	if need == needSecrets {
+		problems = append(problems, resolveSecrets(c, env)...)
+	}
+	errs = append(errs, nameEnvSources(problems, used)...)
 	errs = append(errs, unknownEnv(c, env, used)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -47,12 +47,13 @@ func ringCentralSecrets(r *RingCentral) []secretRef {
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// check reports a secret that is named in both or neither of its places.
-func (s secretRef) check() error {
+// check reports a secret that is named in both of its places, or (when
+// secrets are needed) in neither.
+func (s secretRef) check(need secretNeed) error {
 	switch {
 	case s.env != "" && s.file != "":
 		return fmt.Errorf("%s_env: set only one of %s_env and %s_file", s.key, s.leaf(), s.leaf())
-	case s.env == "" && s.file == "" && s.dst.v == nil:
+	case s.env == "" && s.file == "" && s.dst.v == nil && need == needSecrets:
 		return fmt.Errorf("%s_env: required: name the environment variable holding the secret (or set %s_file)", s.key, s.leaf())
 	case s.env != "" && !envNameRE.MatchString(s.env):
 		// Not echoed: it may be the secret itself, pasted in the wrong place.
@@ -71,7 +72,7 @@ const maxSecretFile = 1 << 20
 func resolveSecrets(c *Config, env map[string]string) []error {
 	var errs []error
 	for _, s := range secretRefs(c) {
-		if s.check() != nil || (s.env == "" && s.file == "") {
+		if s.check(needSecrets) != nil || (s.env == "" && s.file == "") {
 			continue // reported by validate, or set directly
 		}
 		if s.env != "" {

@@ -14,9 +14,17 @@ import (
 // joined with errors.Join; nil when c is usable. It does not read secrets:
 // a source's secret must either be set directly or be named by exactly one
 // of its *_env / *_file keys.
-func (c *Config) Validate() error { return errors.Join(c.validate()...) }
+func (c *Config) Validate() error { return errors.Join(c.validate(needSecrets)...) }
 
-func (c *Config) validate() []error {
+// secretNeed says whether validation requires each secret to be named.
+type secretNeed bool
+
+const (
+	needSecrets secretNeed = true
+	skipSecrets secretNeed = false
+)
+
+func (c *Config) validate(need secretNeed) []error {
 	var errs []error
 	add := func(err error) {
 		if err != nil {
@@ -42,7 +50,7 @@ func (c *Config) validate() []error {
 		}
 		add(required("teams.client_id", t.ClientID))
 		for _, s := range teamsSecrets(t) {
-			add(s.check())
+			add(s.check(need))
 		}
 		add(checkURL("teams.graph_url", t.GraphURL))
 		add(checkURL("teams.login_url", t.LoginURL))
@@ -59,7 +67,7 @@ func (c *Config) validate() []error {
 		}
 		add(required("ringcentral.client_id", r.ClientID))
 		for _, s := range ringCentralSecrets(r) {
-			add(s.check())
+			add(s.check(need))
 		}
 		if r.Lookback <= 0 {
 			add(fmt.Errorf("ringcentral.lookback: must be greater than 0, got %s", r.Lookback))
@@ -72,7 +80,7 @@ func (c *Config) validate() []error {
 	add(checkZone("schedule.timezone", c.Schedule.Timezone))
 	add(inRange("reconcile.window_days", c.Reconcile.WindowDays, 1, 30))
 	if d := c.Delivery; d != nil {
-		errs = append(errs, d.validate()...)
+		errs = append(errs, d.validate(need)...)
 	}
 	if c.Now == nil {
 		add(errors.New("now: no clock set (build the config with Default or call ApplyDefaults)"))

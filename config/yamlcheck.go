@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,11 +32,13 @@ func decodeFile(c *Config, name string, data []byte) error {
 		if errors.Is(err, io.EOF) {
 			return nil // empty file: defaults and environment only
 		}
-		return fmt.Errorf("%s: %w", name, err)
+		return syntaxError(name, data, err)
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s: a config file holds one YAML document, found another (or bad YAML after the first): %v", name, err)
+	if err := dec.Decode(&extra); err == nil {
+		return fmt.Errorf("%s:%d: a config file holds one YAML document, found another", name, extra.Line)
+	} else if !errors.Is(err, io.EOF) {
+		return syntaxError(name, data, err)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
@@ -95,11 +99,15 @@ func (ck *fileChecker) errorf(n *yaml.Node, key, format string, args ...any) {
 	ck.errs = append(ck.errs, fmt.Errorf("%s:%d: %s: %s", ck.name, n.Line, key, fmt.Sprintf(format, args...)))
 }
 
-// mapping checks the mapping node n that decodes into struct type t.
+// mapping checks the mapping node n that decodes into struct type t. When n
+// is an alias, its problems are reported on the alias's line, where the value
+// is used, not on the anchor's.
 func (ck *fileChecker) mapping(n *yaml.Node, t reflect.Type, index []int, prefix string) {
+	at := n
+	n = deref(n)
 	if ck.visits++; ck.visits > maxVisits {
 		if ck.visits == maxVisits+1 {
-			ck.errorf(n, "(top level)", "too many aliases and merge keys")
+			ck.errorf(at, "(top level)", "too many aliases and merge keys")
 		}
 		return
 	}
@@ -108,15 +116,16 @@ func (ck *fileChecker) mapping(n *yaml.Node, t reflect.Type, index []int, prefix
 		if key == "" {
 			key = "(top level)"
 		}
-		ck.errorf(n, key, "must be a mapping of keys to values")
+		ck.errorf(at, key, "must be a mapping of keys to values")
 		return
 	}
 	fields := yamlFields(t)
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], deref(n.Content[i+1])
+		k, raw := n.Content[i], n.Content[i+1]
+		v := deref(raw)
 		if k.ShortTag() == "!!merge" {
-			ck.merge(v, t, index, prefix)
+			ck.merge(raw, t, index, prefix)
 			continue
 		}
 		path := k.Value
@@ -140,7 +149,7 @@ func (ck *fileChecker) mapping(n *yaml.Node, t reflect.Type, index []int, prefix
 				ck.present = append(ck.present, idx)
 			}
 			if v.ShortTag() != "!!null" {
-				ck.mapping(v, st, idx, path)
+				ck.mapping(raw, st, idx, path)
 			}
 			continue
 		}
@@ -162,22 +171,21 @@ func (ck *fileChecker) list(k, v *yaml.Node, t reflect.Type, index []int, path s
 		ck.errorf(k, path, "must be a list")
 		return
 	}
-	for i, e := range v.Content {
-		e = deref(e)
+	for i, raw := range v.Content {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		if st, ok := sectionType(t.Elem()); ok {
-			ck.mapping(e, st, nil, p)
+			ck.mapping(raw, st, nil, p)
 			continue
 		}
-		ck.leaf(e, e, t.Elem(), p)
+		ck.leaf(raw, deref(raw), t.Elem(), p)
 	}
 }
 
 // merge checks the value of a "<<" merge key: a mapping or a list of them.
 func (ck *fileChecker) merge(v *yaml.Node, t reflect.Type, index []int, prefix string) {
-	if v.Kind == yaml.SequenceNode {
-		for _, m := range v.Content {
-			ck.mapping(deref(m), t, index, prefix)
+	if d := deref(v); d.Kind == yaml.SequenceNode {
+		for _, m := range d.Content {
+			ck.mapping(m, t, index, prefix)
 		}
 		return
 	}
@@ -250,5 +258,51 @@ func (ck *fileChecker) leaf(k, v *yaml.Node, t reflect.Type, path string) {
 		}
 	default:
 		ck.errorf(k, path, "keys of type %s are not supported", t)
+	}
+}
+
+// yamlSyntaxRE matches yaml.v3's syntax errors.
+var yamlSyntaxRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// maxSyntaxScan bounds the lines syntaxError re-parses.
+const maxSyntaxScan = 2000
+
+// syntaxError reports the YAML syntax error err as "<file>:<line>: yaml:
+// <problem>", with the line the problem is on. yaml.v3 reports the line
+// where the enclosing construct starts (a tab on line 6 of a mapping that
+// starts on line 1 is "line 1"), so the line is found again: it is the
+// first line, from the one yaml.v3 names on, at which the file cut after
+// that line fails with the same problem. When no such line is found the
+// error is returned as yaml.v3 gave it.
+func syntaxError(name string, data []byte, err error) error {
+	m := yamlSyntaxRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	from, _ := strconv.Atoi(m[1])
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	for n := max(from, 1); n <= len(lines) && n < from+maxSyntaxScan; n++ {
+		perr := parseAll(bytes.Join(lines[:n], nil))
+		if perr == nil {
+			continue
+		}
+		if pm := yamlSyntaxRE.FindStringSubmatch(perr.Error()); pm != nil && pm[2] == m[2] {
+			return fmt.Errorf("%s:%d: yaml: %s", name, n, m[2])
+		}
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// parseAll parses every document in data and returns the first error.
+func parseAll(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
 	}
 }
