@@ -4,7 +4,9 @@
 // the same table. It collapses the entities into one Call per call id.
 //
 // A line that cannot be read is reported as a *ParseError and skipped; only
-// I/O errors and cancellation stop a read. The file is never written.
+// I/O errors and cancellation stop a read. The file is never written. A JSON
+// Lines file that was rotated since the cursor is finished from the rotated
+// file beside it first. docs/queue.md is the contract for receivers.
 package queue
 
 import (
