@@ -345,19 +345,7 @@ func (g *gen) otherPerson(not ...*person) *person {
 	}
 }
 
-func (g *gen) phoneNumber() string {
-	r := &g.r
-	pl := phonePlans[r.weighted(phoneWeights)]
-	b := []byte(pl.prefix)
-	for i := 0; i < pl.digits; i++ {
-		d := r.n(10)
-		if i == 0 && d == 0 {
-			d = 3
-		}
-		b = append(b, byte('0'+d))
-	}
-	return string(b)
-}
+func (g *gen) phoneNumber() string { return phoneNumber(&g.r) }
 
 var phoneWeights = func() []float64 {
 	w := make([]float64, len(phonePlans))
