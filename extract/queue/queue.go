@@ -127,7 +127,8 @@ func (e *LostError) Error() string {
 
 // Read reads the queue file at path. A path ending in .csv is read whole as an
 // Azure Storage Explorer export and from is ignored; any other path is read as
-// JSON Lines from the cursor on (see Cursor and Result.Restarted).
+// JSON Lines from the cursor on (see Cursor, and Result.Rotated, Restarted and
+// Lost for a file rotated or replaced since).
 //
 // Lines that cannot be read are skipped and reported in Result.Errors. The
 // returned error is non-nil only when the file cannot be read or ctx is done.
