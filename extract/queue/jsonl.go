@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -29,6 +30,9 @@ const (
 // findRotated); else Result.Lost says lines may have been lost.
 func readJSONL(ctx context.Context, path string, from Cursor) (*Result, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && from.Offset > 0 {
+		return readRotatedOnly(ctx, path, from, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -416,5 +417,42 @@ func writeTo(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadRotatedBeforeTheNewFile checks a rotation read before the receiver
+// started the new file: the rest of the rotated file is read, and the next
+// read finishes it (the receiver may have written more to it) before the new
+// file.
+func TestReadRotatedBeforeTheNewFile(t *testing.T) {
+	l1, l2, l3, l4 := line("a", "created", "2026-11-12T10:00:00Z"), line("b", "created", "2026-11-12T10:01:00Z"),
+		line("c", "created", "2026-11-12T10:02:00Z"), line("d", "created", "2026-11-12T10:03:00Z")
+	p := writeFile(t, "q.jsonl", l1+"\n")
+	first := mustRead(t, p, Cursor{})
+	if first.Next.Inode == 0 {
+		t.Skip("no inode numbers on this system")
+	}
+	appendFile(t, p, l2+"\n")
+	mustRename(t, p, p+".1")
+	second := mustRead(t, p, first.Next)
+	if got := strings.Join(callIDs(second.Calls), ","); got != "b" || second.Rotated != p+".1" || second.Restarted || second.Lost != nil {
+		t.Fatalf("calls %s, Rotated %q, Restarted %t, Lost %v; want b from %s.1", got, second.Rotated, second.Restarted, second.Lost, p)
+	}
+	appendFile(t, p+".1", l3+"\n") // the receiver had not reopened yet
+	writeTo(t, p, l4+"\n")
+	third := mustRead(t, p, second.Next)
+	if got := strings.Join(callIDs(third.Calls), ","); got != "c,d" || third.Rotated != p+".1" || third.Restarted {
+		t.Errorf("calls %s, Rotated %q, Restarted %t; want c,d", got, third.Rotated, third.Restarted)
+	}
+
+	// Without a rotated file, a missing queue is an error, as always.
+	if err := os.Remove(p + ".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(context.Background(), p, third.Next); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Read of a missing queue: %v, want fs.ErrNotExist", err)
 	}
 }

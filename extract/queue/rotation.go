@@ -39,6 +39,37 @@ func (c *collector) finishRotated(ctx context.Context, path string, cur os.FileI
 	return nil
 }
 
+// readRotatedOnly reads on in the rotated file when path itself is missing:
+// the queue was rotated by renaming and the receiver has not started the new
+// file yet (missing is the error opening path). The rotated file is read like
+// the queue (a last line without '\n' is left pending, for the receiver may
+// still be writing to it) and the next read starts in it again: it is then
+// finished before the new file is read. Without a rotated file, missing is
+// the error.
+func readRotatedOnly(ctx context.Context, path string, from Cursor, missing error) (*Result, error) {
+	old, err := findRotated(path, nil, from)
+	if err != nil {
+		return nil, err
+	}
+	if old == nil {
+		return nil, missing
+	}
+	defer old.Close()
+	st, err := old.Stat()
+	if err != nil {
+		return nil, err
+	}
+	c := newCollector(old.Name())
+	next, pending, err := c.readLines(ctx, old, from, false)
+	if err != nil {
+		return nil, err
+	}
+	res := c.result()
+	res.Next, res.Pending, res.Rotated = next, pending, old.Name()
+	res.Next.Inode = fileInode(st)
+	return res, nil
+}
+
 // findRotated returns, open, the file beside path that the cursor from was
 // in, or nil when there is none. A rotation renames the queue file (to
 // path.1, path-20261204, ...: a name that starts with path's and goes on with
@@ -58,7 +89,10 @@ func findRotated(path string, cur os.FileInfo, from Cursor) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	curInode := fileInode(cur)
+	var curInode uint64
+	if cur != nil {
+		curInode = fileInode(cur)
+	}
 	type candidate struct {
 		path string
 		size int64
