@@ -32,7 +32,7 @@ func Load(path string, environ []string, opts ...LoadOption) (*Config, error) {
 type LoadOption func(*loadOptions)
 
 type loadOptions struct {
-	withoutSecrets bool
+	secrets secretNeed
 }
 
 // WithoutSecrets makes Load neither read nor require the secrets (client
@@ -41,11 +41,11 @@ type loadOptions struct {
 // missing. The Secret fields stay empty. Everything else, the form of the
 // *_env / *_file keys included, is validated as before.
 func WithoutSecrets() LoadOption {
-	return func(o *loadOptions) { o.withoutSecrets = true }
+	return func(o *loadOptions) { o.secrets = skipSecrets }
 }
 
 func load(name string, data []byte, environ []string, opts ...LoadOption) (*Config, error) {
-	var o loadOptions
+	o := loadOptions{secrets: needSecrets}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -71,12 +71,8 @@ func load(name string, data []byte, environ []string, opts ...LoadOption) (*Conf
 		c.Now = systemClock
 	}
 	trimURLs(c)
-	need := needSecrets
-	if o.withoutSecrets {
-		need = skipSecrets
-	}
-	problems := c.validate(need)
-	if need == needSecrets {
+	problems := c.validate(o.secrets)
+	if o.secrets == needSecrets {
 		problems = append(problems, resolveSecrets(c, env)...)
 	}
 	errs = append(errs, nameEnvSources(problems, used)...)
