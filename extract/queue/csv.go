@@ -32,27 +32,32 @@ func readCSV(ctx context.Context, path string) (*Result, error) {
 	r := csv.NewReader(lim)
 	r.FieldsPerRecord = -1 // checked against the header below, with a clearer message
 	r.ReuseRecord = true
+	lost := &lostRows{path: path}
+	defer lost.close()
 
 	header, err := r.Read()
 	switch {
 	case err == io.EOF:
 		return c.result(), nil // an empty export
 	case err != nil:
-		if perr := csvParseError(err, 0); perr != nil {
-			c.skip(perr.Line, fmt.Errorf("%w: %w", errBadHeader, perr.Err))
-			return c.result(), nil
+		perr := csvParseError(err, 0)
+		if perr == nil {
+			return nil, err
 		}
-		return nil, err
+		if err := lost.header(c, fmt.Errorf("%w: %w", errBadHeader, perr.Err)); err != nil {
+			return nil, err
+		}
+		return c.result(), nil
 	}
 	cols, err := parseHeader(header)
 	if err != nil {
-		c.skip(1, err)
+		if err := lost.header(c, err); err != nil {
+			return nil, err
+		}
 		return c.result(), nil
 	}
 
 	lastLine := 1 // the last line of the last record read
-	lost := &lostRows{path: path}
-	defer lost.close()
 	for read := 0; ; read++ {
 		if read%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -264,6 +269,22 @@ func (l *lostRows) report(c *collector, perr *ParseError) error {
 		return err
 	}
 	c.skipRows(perr.Line, last, rows, fmt.Errorf("%w; %d rows lost (lines %d-%d)", perr.Err, rows, perr.Line, last))
+	return nil
+}
+
+// header skips a header that cannot be read (err): no row of the file is
+// read, and the error says how many were lost (a quote not closed in the
+// header swallows rows too: they are counted from line 2).
+func (l *lostRows) header(c *collector, err error) error {
+	rows, end, cerr := l.count(2, -1)
+	if cerr != nil {
+		return cerr
+	}
+	if rows == 0 {
+		c.skip(1, err)
+		return nil
+	}
+	c.skipRows(1, end, rows, fmt.Errorf("%w; no row was read: %d rows lost (lines 2-%d)", err, rows, end))
 	return nil
 }
 

@@ -98,11 +98,11 @@ func TestReadCSV(t *testing.T) {
 			if got := summary(res.Calls); got != tc.wantCalls {
 				t.Errorf("calls %q, want %q", got, tc.wantCalls)
 			}
-			// An error over several lines (see TestReadCSVRowsLost) skips a
-			// row for each; in these cases no line in between is blank.
+			// An error over several lines skips a row for each (see
+			// TestReadCSVRowsLost).
 			skipped := 0
 			for _, e := range res.Errors {
-				skipped += max(e.LastLine-e.Line, 0) + 1
+				skipped += max(e.Rows, 1)
 			}
 			if len(res.Errors) != len(tc.wantErrs) || res.Skipped != skipped {
 				t.Fatalf("errors %v, want %v", res.Errors, tc.wantErrs)
@@ -204,6 +204,10 @@ func TestReadCSVRowsLost(t *testing.T) {
 			"teams/a×1 teams/d×1", 3, 4, 2, csv.ErrQuote},
 		{"record too long", hdr + row("a") + `p,"` + strings.Repeat("b", 2*maxLine) + "\r\n" + row("c") + row("d"),
 			"teams/a×1", 3, 5, 3, errRecordTooLong},
+		{"bad header", "RowKey,Timestamp,RowKey\r\n" + row("a") + "\r\n" + row("b"),
+			"", 1, 4, 2, errBadHeader},
+		{"header quote not closed", "\"RowKey,Timestamp\r\n" + row("a") + row("b"),
+			"", 1, 3, 2, csv.ErrQuote},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := mustRead(t, writeFile(t, "q.csv", tc.content), Cursor{})
@@ -219,7 +223,7 @@ func TestReadCSVRowsLost(t *testing.T) {
 					e, e.Line, e.LastLine, res.Skipped, tc.line, tc.last, tc.rows, tc.wantErr)
 			}
 			want := fmt.Sprintf(":%d-%d: ", tc.line, tc.last)
-			if msg := e.Error(); !strings.Contains(msg, want) || !strings.Contains(msg, fmt.Sprintf("%d rows lost (lines %d-%d)", tc.rows, tc.line, tc.last)) {
+			if msg := e.Error(); !strings.Contains(msg, want) || !strings.Contains(msg, fmt.Sprintf("%d rows lost (lines %d-%d)", tc.rows, max(tc.line, 2), tc.last)) {
 				t.Errorf("message %q does not give the lines and the rows lost", msg)
 			}
 		})
