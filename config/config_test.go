@@ -302,8 +302,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"duration type", rcOK + "  lookback: 1d\n", nil, `config.yaml:5: ringcentral.lookback: must be a duration like 24h or 90m, got "1d"`},
 		{"duration number", rcOK + "  lookback: 3600\n", nil, `config.yaml:5: ringcentral.lookback: must be a duration like 24h or 90m, got "3600"`},
 		{"list for string", teamsOK + "state_dir: [a]\n", nil, "config.yaml:5: state_dir: must be a single value, not a list or mapping"},
-		{"two documents", teamsOK + "---\n" + teamsOK, nil, "config.yaml: a config file holds one YAML document"},
-		{"bad yaml", "teams: {tenant_id: [\n", nil, "config.yaml: yaml: line"},
+		{"two documents", teamsOK + "---\n" + teamsOK, nil, "config.yaml:5: a config file holds one YAML document, found another"},
+		{"bad yaml", "teams: {tenant_id: [\n", nil, "config.yaml:1: yaml: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,6 +314,31 @@ func TestLoadInvalid(t *testing.T) {
 				t.Fatalf("problems = %q\nwant one starting %q", got, tt.want)
 			}
 			assertNoSecrets(t, "error", err.Error())
+		})
+	}
+}
+
+// TestYAMLErrorLines proves that YAML errors name the line the problem is
+// on: yaml.v3 names the line where the enclosing construct starts, and a
+// problem with an alias's value is where the alias is used, not the anchor.
+func TestYAMLErrorLines(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"tab in a mapping", teamsOK + "\n  \tconcurrency: 1\n", "config.yaml:6: yaml: found a tab character that violates indentation"},
+		{"bad indentation", teamsOK + "  concurrency: 2\n concurrency: 3\n", "config.yaml:6: yaml: did not find expected key"},
+		{"unclosed flow list", teamsOK + "  graph_url: [http://x\n", "config.yaml:5: yaml: did not find expected ',' or ']'"},
+		{"missing colon", teamsOK + "\n\n  bad line here\n", "config.yaml:7: yaml: could not find expected ':'"},
+		{"alias of a scalar as a section", "x: &a 5\n" + teamsOK + "reconcile: *a\n", "config.yaml:6: reconcile: must be a mapping of keys to values"},
+		{"alias of a list as a value", "x: &l [a]\n" + teamsOK + "state_dir: *l\n", "config.yaml:6: state_dir: must be a single value, not a list or mapping"},
+		{"merge of a scalar", "x: &a 5\n" + teamsOK + "reconcile:\n  <<: *a\n", "config.yaml:7: reconcile: must be a mapping of keys to values"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.yaml)
+			_, err := Load(path, secretEnv)
+			got := problems(err, path)
+			if len(got) == 0 || got[len(got)-1] != tt.want {
+				t.Errorf("problems = %q\nwant the last %q", got, tt.want)
+			}
 		})
 	}
 }
@@ -449,9 +474,16 @@ func TestEnvErrors(t *testing.T) {
 				"ringcentral.client_secret_env: required: name the environment variable holding the secret (or set client_secret_file)",
 				"ringcentral.jwt_env: required: name the environment variable holding the secret (or set jwt_file)"}},
 		{"valid value, invalid key", []string{"CALLSTATS_TEAMS_CONCURRENCY=0"},
-			[]string{"teams.concurrency: must be between 1 and 64, got 0"}},
+			[]string{"CALLSTATS_TEAMS_CONCURRENCY (teams.concurrency): must be between 1 and 64, got 0"}},
 		{"empty value is a value", []string{"CALLSTATS_REPORTS_TIMEZONE="},
-			[]string{"reports.timezone: required"}},
+			[]string{"CALLSTATS_REPORTS_TIMEZONE (reports.timezone): required"}},
+		{"invalid url", []string{"CALLSTATS_TEAMS_GRAPH_URL=graph.example.com"},
+			[]string{`CALLSTATS_TEAMS_GRAPH_URL (teams.graph_url): must be an absolute http or https URL, got "graph.example.com"`}},
+		{"key named like another's prefix", []string{"CALLSTATS_TEAMS_CLIENT_SECRET_ENV=", "CALLSTATS_TEAMS_CLIENT_ID="},
+			[]string{"CALLSTATS_TEAMS_CLIENT_ID (teams.client_id): required",
+				"CALLSTATS_TEAMS_CLIENT_SECRET_ENV (teams.client_secret_env): required: name the environment variable holding the secret (or set client_secret_file)"}},
+		{"file value, env elsewhere", []string{"CALLSTATS_TEAMS_CONCURRENCY=2", "CALLSTATS_RECONCILE_WINDOW_DAYS=0"},
+			[]string{"CALLSTATS_RECONCILE_WINDOW_DAYS (reconcile.window_days): must be between 1 and 30, got 0"}},
 		{"typo", []string{"CALLSTATS_TEAMS_TENANTID=x"},
 			[]string{"CALLSTATS_TEAMS_TENANTID: unknown variable: it sets no config key (did you mean CALLSTATS_TEAMS_TENANT_ID?)"}},
 		{"unknown", []string{"CALLSTATS_COLOUR=blue", "CALLSTATS_A=1"},
@@ -502,13 +534,13 @@ func TestSecrets(t *testing.T) {
 		{"file with crlf", []string{"CALLSTATS_TEAMS_CLIENT_SECRET_FILE=" + crlf}, graphSecret, nil},
 		{"file without newline", []string{"CALLSTATS_TEAMS_CLIENT_SECRET_FILE=" + bare}, graphSecret, nil},
 		{"variable not set", append(slices.Clone(secretEnv[1:]), "CALLSTATS_TEAMS_CLIENT_SECRET_ENV=GRAPH_CLIENT_SECRET"), "",
-			[]string{"teams.client_secret_env: environment variable GRAPH_CLIENT_SECRET is not set"}},
+			[]string{"CALLSTATS_TEAMS_CLIENT_SECRET_ENV (teams.client_secret_env): environment variable GRAPH_CLIENT_SECRET is not set"}},
 		{"variable empty", append(slices.Clone(secretEnv[1:]), "CALLSTATS_TEAMS_CLIENT_SECRET_ENV=GRAPH_CLIENT_SECRET", "GRAPH_CLIENT_SECRET="), "",
-			[]string{"teams.client_secret_env: environment variable GRAPH_CLIENT_SECRET is empty"}},
+			[]string{"CALLSTATS_TEAMS_CLIENT_SECRET_ENV (teams.client_secret_env): environment variable GRAPH_CLIENT_SECRET is empty"}},
 		{"file empty", []string{"CALLSTATS_TEAMS_CLIENT_SECRET_FILE=" + empty}, "",
-			[]string{"teams.client_secret_file: secret file " + empty + " is empty"}},
+			[]string{"CALLSTATS_TEAMS_CLIENT_SECRET_FILE (teams.client_secret_file): secret file " + empty + " is empty"}},
 		{"file missing", []string{"CALLSTATS_TEAMS_CLIENT_SECRET_FILE=" + missing}, "",
-			[]string{"teams.client_secret_file: reading secret: open " + missing + ": no such file or directory"}},
+			[]string{"CALLSTATS_TEAMS_CLIENT_SECRET_FILE (teams.client_secret_file): reading secret: open " + missing + ": no such file or directory"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -798,4 +830,63 @@ func TestToolingVariablesAreNotConfig(t *testing.T) {
 	if _, err := Load("", append(env, "CALLSTATS_TEAMS_TENANTID=t")); err == nil {
 		t.Fatal("a misspelt key variable was accepted")
 	}
+}
+
+// TestLoadWithoutSecrets proves that WithoutSecrets neither reads nor
+// requires a secret, while every other key is validated as without it.
+func TestLoadWithoutSecrets(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	delivery := "delivery:\n  host: smtp.example.com\n  user: stats\n  password_env: SMTP_PASSWORD\n  from: stats@example.com\n  recipients:\n    - address: boss@example.com\n"
+	tests := []struct {
+		name string
+		yaml string
+		want []string // problems with WithoutSecrets
+		full []string // problems without it
+	}{
+		{"variable not set", teamsOK, nil,
+			[]string{"teams.client_secret_env: environment variable GRAPH_CLIENT_SECRET is not set"}},
+		{"file missing", "teams:\n  tenant_id: t\n  client_id: c\n  client_secret_file: " + missing + "\n", nil,
+			[]string{"teams.client_secret_file: reading secret: open " + missing + ": no such file or directory"}},
+		{"secret not named", "teams:\n  tenant_id: t\n  client_id: c\n" + rcOK + delivery, nil,
+			[]string{"teams.client_secret_env: required: name the environment variable holding the secret (or set client_secret_file)",
+				"ringcentral.client_secret_env: environment variable RC_CLIENT_SECRET is not set",
+				"ringcentral.jwt_env: environment variable RC_JWT is not set",
+				"delivery.password_env: environment variable SMTP_PASSWORD is not set"}},
+		{"both places still refused", teamsOK + "  client_secret_file: /run/secrets/graph\n",
+			[]string{"teams.client_secret_env: set only one of client_secret_env and client_secret_file"},
+			[]string{"teams.client_secret_env: set only one of client_secret_env and client_secret_file"}},
+		{"other keys still validated", teamsOK + "  concurrency: 0\n",
+			[]string{"teams.concurrency: must be between 1 and 64, got 0"},
+			[]string{"teams.concurrency: must be between 1 and 64, got 0",
+				"teams.client_secret_env: environment variable GRAPH_CLIENT_SECRET is not set"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.yaml)
+			c, err := Load(path, nil, WithoutSecrets())
+			if got := problems(err, path); !slices.Equal(got, tt.want) {
+				t.Errorf("WithoutSecrets: problems = %q\nwant %q", got, tt.want)
+			}
+			if err == nil {
+				for _, s := range secretRefs(c) {
+					if s.dst.Reveal() != "" {
+						t.Errorf("%s was read", s.key)
+					}
+				}
+			}
+			_, err = Load(path, nil)
+			if got := problems(err, path); !slices.Equal(got, tt.full) {
+				t.Errorf("without the option: problems = %q\nwant %q", got, tt.full)
+			}
+		})
+	}
+	t.Run("set but not read", func(t *testing.T) {
+		c, err := Load(writeConfig(t, teamsOK+rcOK), secretEnv, WithoutSecrets())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Teams.ClientSecret.Reveal() != "" || c.RingCentral.ClientSecret.Reveal() != "" || c.RingCentral.JWT.Reveal() != "" {
+			t.Error("a secret was read")
+		}
+	})
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // validate reports every problem with the delivery section.
-func (d *Delivery) validate() []error {
+func (d *Delivery) validate(need secretNeed) []error {
 	var errs []error
 	add := func(err error) {
 		if err != nil {
@@ -27,7 +27,7 @@ func (d *Delivery) validate() []error {
 		add(fmt.Errorf("delivery.user: required when a password is configured"))
 	}
 	for _, s := range deliverySecrets(d) {
-		add(s.check())
+		add(s.check(need))
 	}
 	if d.From == "" {
 		add(required("delivery.from", d.From))

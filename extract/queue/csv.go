@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -30,21 +32,28 @@ func readCSV(ctx context.Context, path string) (*Result, error) {
 	r := csv.NewReader(lim)
 	r.FieldsPerRecord = -1 // checked against the header below, with a clearer message
 	r.ReuseRecord = true
+	lost := &lostRows{path: path}
+	defer lost.close()
 
 	header, err := r.Read()
 	switch {
 	case err == io.EOF:
 		return c.result(), nil // an empty export
 	case err != nil:
-		if perr := csvParseError(err, 0); perr != nil {
-			c.skip(perr.Line, fmt.Errorf("%w: %w", errBadHeader, perr.Err))
-			return c.result(), nil
+		perr := csvParseError(err, 0)
+		if perr == nil {
+			return nil, err
 		}
-		return nil, err
+		if err := lost.header(c, fmt.Errorf("%w: %w", errBadHeader, perr.Err)); err != nil {
+			return nil, err
+		}
+		return c.result(), nil
 	}
 	cols, err := parseHeader(header)
 	if err != nil {
-		c.skip(1, err)
+		if err := lost.header(c, err); err != nil {
+			return nil, err
+		}
 		return c.result(), nil
 	}
 
@@ -65,11 +74,20 @@ func readCSV(ctx context.Context, path string) (*Result, error) {
 			if perr == nil {
 				return nil, err
 			}
-			c.skip(perr.Line, perr.Err)
+			if errors.Is(err, errRecordTooLong) {
+				perr.LastLine = -1 // the rest of the file
+			}
+			if perr.LastLine != 0 {
+				if err := lost.report(c, perr); err != nil {
+					return nil, err
+				}
+			} else {
+				c.skip(perr.Line, perr.Err)
+			}
 			if errors.Is(err, errRecordTooLong) {
 				break
 			}
-			lastLine = perr.Line
+			lastLine = max(perr.Line, perr.LastLine)
 			continue
 		}
 		line, _ := r.FieldPos(0)
@@ -110,7 +128,11 @@ func csvParseError(err error, lastLine int) *ParseError {
 		return nil
 	}
 	if pe.Line != pe.StartLine {
-		return &ParseError{Line: pe.StartLine, Err: fmt.Errorf("line %d, column %d: %w", pe.Line, pe.Column, pe.Err)}
+		// A quote opened on StartLine ran on to Line: every row on those
+		// lines is lost, not one.
+		return &ParseError{Line: pe.StartLine, LastLine: pe.Line, Err: fmt.Errorf(
+			"%w: the quote opened on this line runs on to line %d, column %d: %w",
+			errUnterminated, pe.Line, pe.Column, pe.Err)}
 	}
 	return &ParseError{Line: pe.StartLine, Err: fmt.Errorf("column %d: %w", pe.Column, pe.Err)}
 }
@@ -227,4 +249,100 @@ func property(rec []string, name string, i, typ int) (field, error) {
 		return field{}, nil
 	}
 	return field{s: rec[i], ok: true}, nil
+}
+
+// lostRows counts the rows a ParseError that covers several lines swallowed,
+// reading the file a second time, forward only, so that counting every such
+// error costs one pass over the file.
+type lostRows struct {
+	path string
+	f    *os.File
+	br   *bufio.Reader
+	line int // lines consumed
+}
+
+// report skips perr, counting as lost every non-blank line from perr.Line to
+// perr.LastLine (-1: to the end of the file), and says so in its error.
+func (l *lostRows) report(c *collector, perr *ParseError) error {
+	rows, last, err := l.count(perr.Line, perr.LastLine)
+	if err != nil {
+		return err
+	}
+	c.skipRows(perr.Line, last, rows, fmt.Errorf("%w; %d rows lost (lines %d-%d)", perr.Err, rows, perr.Line, last))
+	return nil
+}
+
+// header skips a header that cannot be read (err): no row of the file is
+// read, and the error says how many were lost (a quote not closed in the
+// header swallows rows too: they are counted from line 2).
+func (l *lostRows) header(c *collector, err error) error {
+	rows, end, cerr := l.count(2, -1)
+	if cerr != nil {
+		return cerr
+	}
+	if rows == 0 {
+		c.skip(1, err)
+		return nil
+	}
+	c.skipRows(1, end, rows, fmt.Errorf("%w; no row was read: %d rows lost (lines 2-%d)", err, rows, end))
+	return nil
+}
+
+// count returns how many non-blank lines (rows, for encoding/csv skips blank
+// ones) lie from line from to line to (-1: the end of the file), and the
+// last line counted.
+func (l *lostRows) count(from, to int) (rows, last int, err error) {
+	if l.f == nil {
+		if l.f, err = os.Open(l.path); err != nil {
+			return 0, 0, err
+		}
+		l.br = bufio.NewReaderSize(l.f, 64<<10)
+	}
+	last = from - 1
+	for to < 0 || l.line < to {
+		blank, err := l.skipLine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		if l.line >= from {
+			last = l.line
+			if !blank {
+				rows++
+			}
+		}
+	}
+	return rows, max(last, from), nil
+}
+
+// skipLine consumes one line and reports whether it was blank.
+func (l *lostRows) skipLine() (blank bool, err error) {
+	blank = true
+	n := 0
+	for {
+		frag, err := l.br.ReadSlice('\n')
+		n += len(frag)
+		if len(bytes.TrimRight(frag, "\r\n")) > 0 {
+			blank = false
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && n > 0: // a last line without '\n'
+			l.line++
+			return blank, nil
+		case err != nil:
+			return false, err
+		}
+		l.line++
+		return blank, nil
+	}
+}
+
+func (l *lostRows) close() {
+	if l.f != nil {
+		l.f.Close()
+	}
 }

@@ -98,7 +98,13 @@ func TestReadCSV(t *testing.T) {
 			if got := summary(res.Calls); got != tc.wantCalls {
 				t.Errorf("calls %q, want %q", got, tc.wantCalls)
 			}
-			if len(res.Errors) != len(tc.wantErrs) || res.Skipped != len(tc.wantErrs) {
+			// An error over several lines skips a row for each (see
+			// TestReadCSVRowsLost).
+			skipped := 0
+			for _, e := range res.Errors {
+				skipped += max(e.Rows, 1)
+			}
+			if len(res.Errors) != len(tc.wantErrs) || res.Skipped != skipped {
 				t.Fatalf("errors %v, want %v", res.Errors, tc.wantErrs)
 			}
 			for i, e := range res.Errors {
@@ -169,5 +175,57 @@ func TestReadCSVIgnoresCursor(t *testing.T) {
 	res := mustRead(t, "testdata/callids-storage-explorer.csv", Cursor{Offset: 500, Line: 3, Head: "ab"})
 	if res.Entities != 7 || res.Restarted || res.Next != (Cursor{}) {
 		t.Errorf("Entities %d, Restarted %t, Next %+v; want 7, false, zero", res.Entities, res.Restarted, res.Next)
+	}
+}
+
+// TestReadCSVRowsLost checks that a quote that runs on over several lines
+// reports every row it swallowed, with the line range, not one bad line.
+func TestReadCSVRowsLost(t *testing.T) {
+	const (
+		hdr = "PartitionKey,RowKey,Timestamp\r\n"
+		at  = "2026-11-12T10:00:00Z"
+	)
+	row := func(id string) string { return "p," + id + "-created," + at + "\r\n" }
+	for _, tc := range []struct {
+		name       string
+		content    string
+		wantCalls  string
+		line, last int
+		rows       int
+		wantErr    error
+	}{
+		{"unterminated quote to the end", hdr + row("a") + `p,"b-created,` + at + "\r\n" + row("c") + row("d") + row("e") + row("f"),
+			"teams/a×1", 3, 7, 5, errUnterminated},
+		{"blank lines are not rows", hdr + row("a") + `p,"b-created,` + at + "\r\n" + row("c") + "\r\n" + row("e"),
+			"teams/a×1", 3, 6, 3, errUnterminated},
+		{"no newline at the end", hdr + row("a") + `p,"b-created,` + at + "\r\n" + strings.TrimSuffix(row("c"), "\r\n"),
+			"teams/a×1", 3, 4, 2, errUnterminated},
+		{"quote closed lines later", hdr + row("a") + `p,"b-created,` + at + "\r\n" + `p,"c-created,` + at + "\r\n" + row("d"),
+			"teams/a×1 teams/d×1", 3, 4, 2, csv.ErrQuote},
+		{"record too long", hdr + row("a") + `p,"` + strings.Repeat("b", 2*maxLine) + "\r\n" + row("c") + row("d"),
+			"teams/a×1", 3, 5, 3, errRecordTooLong},
+		{"bad header", "RowKey,Timestamp,RowKey\r\n" + row("a") + "\r\n" + row("b"),
+			"", 1, 4, 2, errBadHeader},
+		{"header quote not closed", "\"RowKey,Timestamp\r\n" + row("a") + row("b"),
+			"", 1, 3, 2, csv.ErrQuote},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := mustRead(t, writeFile(t, "q.csv", tc.content), Cursor{})
+			if got := summary(res.Calls); got != tc.wantCalls {
+				t.Errorf("calls %q, want %q", got, tc.wantCalls)
+			}
+			if len(res.Errors) != 1 {
+				t.Fatalf("errors %v, want one", res.Errors)
+			}
+			e := res.Errors[0]
+			if e.Line != tc.line || e.LastLine != tc.last || e.Rows != tc.rows || res.Skipped != tc.rows || !errors.Is(e, tc.wantErr) {
+				t.Errorf("error %v: lines %d-%d, Skipped %d; want lines %d-%d, %d rows, %v",
+					e, e.Line, e.LastLine, res.Skipped, tc.line, tc.last, tc.rows, tc.wantErr)
+			}
+			want := fmt.Sprintf(":%d-%d: ", tc.line, tc.last)
+			if msg := e.Error(); !strings.Contains(msg, want) || !strings.Contains(msg, fmt.Sprintf("%d rows lost (lines %d-%d)", tc.rows, max(tc.line, 2), tc.last)) {
+				t.Errorf("message %q does not give the lines and the rows lost", msg)
+			}
+		})
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -22,9 +24,15 @@ const (
 	headSize = 4096
 )
 
-// readJSONL reads the JSON Lines file at path from the cursor on.
+// readJSONL reads the JSON Lines file at path from the cursor on. When the
+// cursor does not fit the file (it was rotated, truncated or replaced), the
+// rest of the old file is read first if a file beside it still holds it (see
+// findRotated); else Result.Lost says lines may have been lost.
 func readJSONL(ctx context.Context, path string, from Cursor) (*Result, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && from.Offset > 0 {
+		return readRotatedOnly(ctx, path, from, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -43,14 +51,31 @@ func readJSONL(ctx context.Context, path string, from Cursor) (*Result, error) {
 		}
 		if ok {
 			start = from
-		} else {
-			c.res.Restarted = true
+		} else if err := c.finishRotated(ctx, path, st, from); err != nil {
+			return nil, err
 		}
 	}
-	if _, err := f.Seek(start.Offset, io.SeekStart); err != nil {
+
+	next, pending, err := c.readLines(ctx, f, start, false)
+	if err != nil {
 		return nil, err
 	}
+	res := c.result()
+	res.Next, res.Pending = next, pending
+	if next.Offset > 0 {
+		res.Next.Inode = fileInode(st)
+	}
+	return res, nil
+}
 
+// readLines reads the lines of f from start on into c and returns where the
+// next read starts. Bytes after the last '\n' are a line still being
+// written: they are left for the next read (pending), unless the file is
+// finished (a rotated file nobody writes to), when they are read as a line.
+func (c *collector) readLines(ctx context.Context, f *os.File, start Cursor, finished bool) (next Cursor, pending bool, err error) {
+	if _, err := f.Seek(start.Offset, io.SeekStart); err != nil {
+		return Cursor{}, false, err
+	}
 	br := bufio.NewReaderSize(f, 64<<10)
 	off, line := start.Offset, start.Line
 	var (
@@ -60,22 +85,25 @@ func readJSONL(ctx context.Context, path string, from Cursor) (*Result, error) {
 	for read := 0; ; read++ {
 		if read%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return Cursor{}, false, err
 			}
 		}
+		lineStart := off
 		raw, n, err := readLine(br, buf[:0])
 		buf = raw
-		if err == io.EOF {
-			// Bytes after the last '\n' are a line still being written.
-			c.res.Pending = n > 0
+		if err == io.EOF && (n == 0 || !finished) {
+			pending = n > 0
 			break
 		}
-		if err != nil {
-			return nil, err
+		if err != nil && err != io.EOF {
+			return Cursor{}, false, err
 		}
 		off += n
 		line++
 		text := trimEOL(raw)
+		if lineStart == 0 {
+			text = bytes.TrimPrefix(text, utf8BOM)
+		}
 		if len(text) > maxLine {
 			c.skip(line, fmt.Errorf("%w: more than %d bytes", errLineTooLong, maxLine))
 			continue
@@ -83,23 +111,25 @@ func readJSONL(ctx context.Context, path string, from Cursor) (*Result, error) {
 		if isBlank(text) {
 			continue
 		}
-		e, err := lp.parse(text, line)
-		if err != nil {
-			c.skip(line, err)
+		e, perr := lp.parse(text, line)
+		if perr != nil {
+			c.skip(line, perr)
 			continue
 		}
 		c.add(e)
 	}
-
-	res := c.result()
-	res.Next = Cursor{Offset: off, Line: line}
+	next = Cursor{Offset: off, Line: line}
 	if off > 0 {
-		if res.Next.Head, err = headHash(f, off); err != nil {
-			return nil, err
+		if next.Head, err = headHash(f, off); err != nil {
+			return Cursor{}, false, err
 		}
 	}
-	return res, nil
+	return next, pending, nil
 }
+
+// utf8BOM is the byte order mark some editors and tools write at the start
+// of a UTF-8 file; it is not part of the first line.
+var utf8BOM = []byte("\ufeff")
 
 // resumable reports whether reading f (of the given size) can go on at from:
 // the file still starts with the bytes from.Head covers, and from.Offset is
@@ -191,6 +221,9 @@ func (lp *lineParser) parse(text []byte, line int) (Entity, error) {
 	if err := json.Unmarshal(text, &m); err != nil {
 		return Entity{}, fmt.Errorf("%w: %v", errNotObject, err)
 	}
+	if k, ok := duplicateKey(text, len(m)); ok {
+		return Entity{}, fmt.Errorf("%w: %s", errDuplicateKey, quote(k))
+	}
 	var (
 		raw rawEntity
 		err error
@@ -231,4 +264,108 @@ func jsonString(v json.RawMessage) (field, error) {
 		return field{}, err
 	}
 	return field{s: s, ok: true}, nil
+}
+
+// duplicateKey returns a key that the JSON object text (valid JSON: it was
+// decoded into a map of distinct keys) holds more than once. encoding/json
+// keeps the last value of a repeated key silently; a queue line with two
+// RowKeys or CallIds is ambiguous and is refused instead.
+func duplicateKey(text []byte, distinct int) (string, bool) {
+	n := 0
+	topLevelKeys(text, func([]byte) bool { n++; return true })
+	if n == distinct {
+		return "", false
+	}
+	seen := make(map[string]bool, n)
+	dup, found := "", false
+	topLevelKeys(text, func(raw []byte) bool {
+		var k string
+		if err := json.Unmarshal(raw, &k); err != nil {
+			return true
+		}
+		if seen[k] {
+			dup, found = k, true
+			return false
+		}
+		seen[k] = true
+		return true
+	})
+	return dup, found
+}
+
+// topLevelKeys calls yield with each key, still quoted, of the JSON object
+// text, which must be valid JSON, until yield returns false.
+func topLevelKeys(text []byte, yield func(raw []byte) bool) {
+	i := skipSpace(text, 0)
+	if i >= len(text) || text[i] != '{' {
+		return
+	}
+	i++
+	for {
+		i = skipSpace(text, i)
+		if i >= len(text) || text[i] != '"' {
+			return // '}': the end of the object
+		}
+		end := stringEnd(text, i)
+		if !yield(text[i:end]) {
+			return
+		}
+		i = skipSpace(text, end) + 1 // past ':'
+		i = skipSpace(text, valueEnd(text, skipSpace(text, i)))
+		if i < len(text) && text[i] == ',' {
+			i++
+		}
+	}
+}
+
+func skipSpace(text []byte, i int) int {
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the JSON string starting at text[i].
+func stringEnd(text []byte, i int) int {
+	for i++; i < len(text); i++ {
+		switch text[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(text)
+}
+
+// valueEnd returns the index just past the JSON value starting at text[i].
+func valueEnd(text []byte, i int) int {
+	if i >= len(text) {
+		return i
+	}
+	switch text[i] {
+	case '"':
+		return stringEnd(text, i)
+	case '{', '[':
+		depth := 0
+		for i < len(text) {
+			switch text[i] {
+			case '"':
+				i = stringEnd(text, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(text) && !strings.ContainsRune(",}] \t\r\n", rune(text[i])) {
+		i++
+	}
+	return i
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -277,4 +278,181 @@ func BenchmarkReadJSONL(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// TestReadByteOrderMark checks that a UTF-8 byte order mark before the first
+// line is not part of it, and that the same bytes elsewhere are.
+func TestReadByteOrderMark(t *testing.T) {
+	l1, l2 := line("a", "created", "2026-11-12T10:00:00Z"), line("b", "created", "2026-11-12T10:01:00Z")
+	p := writeFile(t, "q.jsonl", "\ufeff"+l1+"\n\ufeff"+l2+"\n")
+	res := mustRead(t, p, Cursor{})
+	if got := strings.Join(callIDs(res.Calls), ","); got != "a" || fmt.Sprint(errLines(res.Errors)) != "[2]" {
+		t.Errorf("calls %s, error lines %v; want a and [2]", got, errLines(res.Errors))
+	}
+}
+
+// TestReadDuplicateKey checks that a line naming a key twice is a reported
+// bad line that names the key, not the last value silently.
+func TestReadDuplicateKey(t *testing.T) {
+	l1 := line("a", "created", "2026-11-12T10:00:00Z")
+	dup := `{"RowKey":"b-created","Timestamp":"2026-11-12T10:00:00Z","CallId":"b","CallId":"c"}`
+	p := writeFile(t, "q.jsonl", l1+"\n"+dup+"\n")
+	res := mustRead(t, p, Cursor{})
+	if got := strings.Join(callIDs(res.Calls), ","); got != "a" || res.Skipped != 1 {
+		t.Fatalf("calls %s, Skipped %d; want a and 1", got, res.Skipped)
+	}
+	if got, want := res.Errors[0].Error(), "queue "+p+`:2: duplicate key: "CallId"`; got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+}
+
+// TestReadRotation checks that a line appended to the queue file after the
+// last read and before a rotation is read from the rotated file (found by
+// its inode, or by its start after copy-and-truncate) before the new file,
+// and that when the old file is gone the read says lines may be lost.
+func TestReadRotation(t *testing.T) {
+	l1, l2, l3, l4 := line("a", "created", "2026-11-12T10:00:00Z"), line("b", "created", "2026-11-12T10:01:00Z"),
+		line("c", "created", "2026-11-12T10:02:00Z"), line("d", "created", "2026-11-12T10:03:00Z")
+	for _, tc := range []struct {
+		name        string
+		rotate      func(t *testing.T, p string) // after l1 was read and l2 appended
+		wantRotated string                       // base name
+		wantCalls   string
+		wantLost    bool
+	}{
+		{"renamed to .1", func(t *testing.T, p string) {
+			mustRename(t, p, p+".1")
+			writeTo(t, p, l3+"\n")
+		}, "q.jsonl.1", "b,c", false},
+		{"renamed with a date, older rotations beside it", func(t *testing.T, p string) {
+			writeTo(t, p+"-20261110", l4+"\n") // an older rotation, not read
+			writeTo(t, p+".2.gz", "not read")
+			mustRename(t, p, p+"-20261112")
+			writeTo(t, p, l3+"\n")
+		}, "q.jsonl-20261112", "b,c", false},
+		{"copied and truncated in place", func(t *testing.T, p string) {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeTo(t, p+".1", string(b))
+			if err := os.Truncate(p, 0); err != nil {
+				t.Fatal(err)
+			}
+			appendFile(t, p, l3+"\n")
+		}, "q.jsonl.1", "b,c", false},
+		{"old file gone", func(t *testing.T, p string) {
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			writeTo(t, p, l3+"\n")
+		}, "", "c", true},
+		{"old file compressed", func(t *testing.T, p string) {
+			mustRename(t, p, p+".1.gz")
+			writeTo(t, p, l3+"\n")
+		}, "", "c", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeFile(t, "q.jsonl", l1+"\n")
+			first := mustRead(t, p, Cursor{})
+			if first.Next.Inode == 0 {
+				t.Skip("no inode numbers on this system")
+			}
+			appendFile(t, p, l2+"\n")
+			tc.rotate(t, p)
+			res := mustRead(t, p, first.Next)
+			if got := strings.Join(callIDs(res.Calls), ","); got != tc.wantCalls {
+				t.Errorf("calls %s, want %s", got, tc.wantCalls)
+			}
+			if got := filepath.Base(res.Rotated); res.Rotated != "" && got != tc.wantRotated || res.Rotated == "" && tc.wantRotated != "" {
+				t.Errorf("Rotated = %q, want %q", res.Rotated, tc.wantRotated)
+			}
+			if (res.Lost != nil) != tc.wantLost || res.Restarted != tc.wantLost {
+				t.Errorf("Lost = %v, Restarted %t; want lost %t", res.Lost, res.Restarted, tc.wantLost)
+			}
+			if res.Lost != nil && (res.Lost.Line != 1 || !strings.Contains(res.Lost.Error(), "how many is unknown")) {
+				t.Errorf("Lost = %v, want after line 1, count unknown", res.Lost)
+			}
+			// The next read goes on in the new file.
+			if res.Next.Offset != int64(len(l3)+1) || res.Next.Line != 1 {
+				t.Errorf("Next = %+v, want the end of the new file's line 1", res.Next)
+			}
+			appendFile(t, p, l4+"\n")
+			if again := mustRead(t, p, res.Next); strings.Join(callIDs(again.Calls), ",") != "d" || again.Restarted || again.Rotated != "" {
+				t.Errorf("next read: calls %v, Restarted %t, Rotated %q; want d alone", callIDs(again.Calls), again.Restarted, again.Rotated)
+			}
+		})
+	}
+}
+
+// TestReadRotatedErrorsNameTheOldFile checks that a bad line in the rest of a
+// rotated file is reported in that file, at its line.
+func TestReadRotatedErrorsNameTheOldFile(t *testing.T) {
+	l1 := line("a", "created", "2026-11-12T10:00:00Z")
+	p := writeFile(t, "q.jsonl", l1+"\n")
+	first := mustRead(t, p, Cursor{})
+	appendFile(t, p, "not json\n"+`{"RowKey":"b-created","Timestamp":"2026-11-12T10:00:00Z"}`) // the last line without '\n'
+	mustRename(t, p, p+".1")
+	writeTo(t, p, "")
+	res := mustRead(t, p, first.Next)
+	if res.Rotated == "" {
+		t.Skip("no inode numbers on this system")
+	}
+	if len(res.Errors) != 1 || res.Errors[0].File != p+".1" || res.Errors[0].Line != 2 {
+		t.Errorf("errors %v, want %s.1:2", res.Errors, p)
+	}
+	if got := strings.Join(callIDs(res.Calls), ","); got != "b" {
+		t.Errorf("calls %s, want b: a rotated file's last line is complete", got)
+	}
+}
+
+func mustRename(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.Rename(from, to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeTo(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadRotatedBeforeTheNewFile checks a rotation read before the receiver
+// started the new file: the rest of the rotated file is read, and the next
+// read finishes it (the receiver may have written more to it) before the new
+// file.
+func TestReadRotatedBeforeTheNewFile(t *testing.T) {
+	l1, l2, l3, l4 := line("a", "created", "2026-11-12T10:00:00Z"), line("b", "created", "2026-11-12T10:01:00Z"),
+		line("c", "created", "2026-11-12T10:02:00Z"), line("d", "created", "2026-11-12T10:03:00Z")
+	p := writeFile(t, "q.jsonl", l1+"\n")
+	first := mustRead(t, p, Cursor{})
+	if first.Next.Inode == 0 {
+		t.Skip("no inode numbers on this system")
+	}
+	appendFile(t, p, l2+"\n")
+	mustRename(t, p, p+".1")
+	second := mustRead(t, p, first.Next)
+	if got := strings.Join(callIDs(second.Calls), ","); got != "b" || second.Rotated != p+".1" || second.Restarted || second.Lost != nil {
+		t.Fatalf("calls %s, Rotated %q, Restarted %t, Lost %v; want b from %s.1", got, second.Rotated, second.Restarted, second.Lost, p)
+	}
+	appendFile(t, p+".1", l3+"\n") // the receiver had not reopened yet
+	writeTo(t, p, l4+"\n")
+	third := mustRead(t, p, second.Next)
+	if got := strings.Join(callIDs(third.Calls), ","); got != "c,d" || third.Rotated != p+".1" || third.Restarted {
+		t.Errorf("calls %s, Rotated %q, Restarted %t; want c,d", got, third.Rotated, third.Restarted)
+	}
+
+	// Without a rotated file, a missing queue is an error, as always.
+	if err := os.Remove(p + ".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(context.Background(), p, third.Next); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Read of a missing queue: %v, want fs.ErrNotExist", err)
+	}
 }

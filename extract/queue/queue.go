@@ -4,7 +4,9 @@
 // the same table. It collapses the entities into one Call per call id.
 //
 // A line that cannot be read is reported as a *ParseError and skipped; only
-// I/O errors and cancellation stop a read. The file is never written.
+// I/O errors and cancellation stop a read. The file is never written. A JSON
+// Lines file that was rotated since the cursor is finished from the rotated
+// file beside it first. docs/queue.md is the contract for receivers.
 package queue
 
 import (
@@ -53,11 +55,19 @@ type Call struct {
 type ParseError struct {
 	File string // the path given to Read
 	Line int    // 1-based line number
-	Err  error  // what is wrong with the line
+	// LastLine is the last line the error covers when it is more than one
+	// (a CSV quote not closed on its line swallows the rows after it), and
+	// Rows how many rows those lines held; both are 0 for one line.
+	LastLine, Rows int
+	Err            error // what is wrong with the line
 }
 
-// Error returns "queue FILE:LINE: WHAT".
+// Error returns "queue FILE:LINE: WHAT", or "queue FILE:LINE-LAST: WHAT"
+// when the error covers several lines.
 func (e *ParseError) Error() string {
+	if e.LastLine > e.Line {
+		return fmt.Sprintf("queue %s:%d-%d: %v", e.File, e.Line, e.LastLine, e.Err)
+	}
 	return fmt.Sprintf("queue %s:%d: %v", e.File, e.Line, e.Err)
 }
 
@@ -70,13 +80,16 @@ type Cursor struct {
 	Offset int64  // bytes consumed: always the end of a complete line
 	Line   int    // lines consumed (blank ones included)
 	Head   string // hex SHA-256 of the file's first min(Offset, 4096) bytes; detects a replaced file
+	// Inode is the file's inode number (0 where the system has none): it
+	// finds the file again after a rotation renamed it.
+	Inode uint64
 }
 
 // Result is one read of the queue.
 type Result struct {
 	Calls    []Call        // collapsed, sorted by Source then ID
 	Errors   []*ParseError // the first 1000 skipped lines, in file order
-	Skipped  int           // lines skipped as unreadable (may exceed len(Errors))
+	Skipped  int           // lines (CSV: rows) skipped as unreadable (may exceed len(Errors))
 	Entities int           // entities read successfully
 	// Next is where the next read of a JSON Lines file starts; zero for CSV.
 	Next Cursor
@@ -84,14 +97,38 @@ type Result struct {
 	// next read: the receiver is still writing it.
 	Pending bool
 	// Restarted is true when the cursor given to Read did not fit the file
-	// (it was rotated, truncated or replaced), so the file was read from its
-	// start.
+	// (it was rotated, truncated or replaced) and no file beside it held the
+	// rest of the old one, so the file was read from its start and Lost is
+	// set.
 	Restarted bool
+	// Rotated is the file the cursor was in, found beside path after a
+	// rotation (path.1, path-20261204, ...) and read from the cursor to its
+	// end before path was read from its start; "" when there was none.
+	Rotated string
+	// Lost is set when the cursor did not fit the file and the old file was
+	// not found: lines appended to it after the previous read were not read,
+	// and how many is unknown. It should be logged loudly.
+	Lost *LostError
+}
+
+// LostError says that the rest of a rotated, truncated or replaced queue file
+// could not be read.
+type LostError struct {
+	File string // the queue file
+	Line int    // the last line the previous read consumed
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("queue %s was rotated, truncated or replaced since the last read, which stopped after line %d, "+
+		"and no file beside it (%[1]s.* or %[1]s-*) holds the rest of the old file: "+
+		"lines appended to it after that read were lost (how many is unknown); see docs/queue.md on rotation",
+		e.File, e.Line)
 }
 
 // Read reads the queue file at path. A path ending in .csv is read whole as an
 // Azure Storage Explorer export and from is ignored; any other path is read as
-// JSON Lines from the cursor on (see Cursor and Result.Restarted).
+// JSON Lines from the cursor on (see Cursor, and Result.Rotated, Restarted and
+// Lost for a file rotated or replaced since).
 //
 // Lines that cannot be read are skipped and reported in Result.Errors. The
 // returned error is non-nil only when the file cannot be read or ctx is done.
@@ -129,6 +166,8 @@ var (
 	errBadType      = errors.New("type is not Edm.String")
 	errFieldCount   = errors.New("wrong number of fields")
 	errBadHeader    = errors.New("bad header")
+	errDuplicateKey = errors.New("duplicate key")
+	errUnterminated = errors.New("quoted field not closed on its line")
 )
 
 // field is a property of a stored entity; ok is false when it is absent.
@@ -236,10 +275,18 @@ func (c *collector) add(e Entity) {
 	}
 }
 
-func (c *collector) skip(line int, err error) {
-	c.res.Skipped++
+func (c *collector) skip(line int, err error) { c.skipRows(line, 0, 1, err) }
+
+// skipRows records err for lines line to last (0: line alone), which held
+// rows rows (at least one is counted).
+func (c *collector) skipRows(line, last, rows int, err error) {
+	c.res.Skipped += max(rows, 1)
 	if len(c.res.Errors) < maxErrors {
-		c.res.Errors = append(c.res.Errors, &ParseError{File: c.file, Line: line, Err: err})
+		pe := &ParseError{File: c.file, Line: line, Err: err}
+		if last > 0 {
+			pe.LastLine, pe.Rows = last, rows
+		}
+		c.res.Errors = append(c.res.Errors, pe)
 	}
 }
 
