@@ -41,6 +41,9 @@ type Config struct {
 	// mailed and no scoped workbooks are written.
 	Delivery *Delivery `yaml:"delivery"`
 
+	// Serve is nil when the section is absent (callstats serve refuses to run).
+	Serve *Serve `yaml:"serve"`
+
 	// Now is the one clock every time decision uses: time.Now().UTC(), or the
 	// fixed instant given by CALLSTATS_NOW.
 	Now func() time.Time `yaml:"-" json:"-"`
@@ -196,6 +199,7 @@ func template() *Config {
 		Schedule:  Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{WindowDays: 3},
 		Delivery:  &Delivery{Port: 587, TLS: "starttls"},
+		Serve:     defaultServe(),
 	}
 }
 
@@ -207,7 +211,7 @@ func systemClock() time.Time { return time.Now().UTC() }
 // Validate.
 func Default() *Config {
 	c := template()
-	c.Teams, c.RingCentral, c.Delivery = nil, nil, nil
+	c.Teams, c.RingCentral, c.Delivery, c.Serve = nil, nil, nil, nil
 	c.Now = systemClock
 	return c
 }
@@ -358,6 +362,9 @@ func (c *Config) validate() []error {
 	if d := c.Delivery; d != nil {
 		errs = append(errs, d.validate()...)
 	}
+	if s := c.Serve; s != nil {
+		errs = append(errs, s.validate(c)...)
+	}
 	if c.Now == nil {
 		add(errors.New("now: no clock set (build the config with Default or call ApplyDefaults)"))
 	}
@@ -438,6 +445,7 @@ type secretRef struct {
 
 func secretRefs(c *Config) []secretRef {
 	refs := append(teamsSecrets(c.Teams), ringCentralSecrets(c.RingCentral)...)
+	refs = append(refs, serveSecrets(c)...)
 	return append(refs, deliverySecrets(c.Delivery)...)
 }
 
