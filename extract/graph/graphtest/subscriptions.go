@@ -44,14 +44,18 @@ type subscriptionStore struct {
 // SubscriptionStats counts the subscription requests answered with success.
 type SubscriptionStats struct{ Created, Renewed int }
 
-// Subscriptions returns the subscriptions the fake holds, sorted by id.
+// Subscriptions returns the live subscriptions the fake holds, sorted by
+// id; expired ones are gone, as at Graph.
 func (s *Server) Subscriptions() []Subscription {
 	st := &s.subs
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := make([]Subscription, 0, len(st.byID))
+	now := s.opts.Now()
 	for _, sub := range st.byID {
-		out = append(out, *sub)
+		if now.Before(sub.Expiration) {
+			out = append(out, *sub)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
@@ -183,15 +187,7 @@ func (s *Server) serveDeleteSubscription(w http.ResponseWriter, r *http.Request)
 
 // serveListSubscriptions is GET /v1.0/subscriptions (one page).
 func (s *Server) serveListSubscriptions(w http.ResponseWriter, r *http.Request) {
-	var live []Subscription
-	for _, sub := range s.Subscriptions() {
-		if s.opts.Now().Before(sub.Expiration) {
-			live = append(live, sub)
-		}
-	}
-	if live == nil {
-		live = []Subscription{}
-	}
+	live := s.Subscriptions()
 	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": s.URL + "/v1.0/$metadata#subscriptions", "value": live})
 }
 
