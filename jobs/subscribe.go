@@ -374,7 +374,9 @@ func (u *upkeep) nextDue() time.Time {
 			if !ok {
 				at = now
 			} else {
-				at = rec.Expires.Add(-u.renewBefore)
+				// Not again within a minute of the last renewal, even if
+				// the source granted less than renewBefore.
+				at = later(rec.Expires.Add(-u.renewBefore), rec.Renewed.Add(upkeepRetryFirst))
 			}
 		}
 		if at.Before(next) {
@@ -382,6 +384,13 @@ func (u *upkeep) nextDue() time.Time {
 		}
 	}
 	return next
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // LoadSubscriptions reads the subscriptions kept in the state directory,
