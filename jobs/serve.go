@@ -50,6 +50,10 @@ type serveOptions struct {
 	listener net.Listener      // nil: listen on serve.listen
 	ready    func(addr string) // called once the receiver accepts connections
 	idle     func()            // the upkeep's idle hook (see upkeep.idle)
+	// connState and stopping let tests see a request in flight and the
+	// stop begin.
+	connState func(net.Conn, http.ConnState)
+	stopping  func()
 }
 
 func serve(ctx context.Context, cfg *config.Config, env Env, opts serveOptions) error {
@@ -108,7 +112,11 @@ func serve(ctx context.Context, cfg *config.Config, env Env, opts serveOptions) 
 		IdleTimeout:       serveIdleTimeout,
 		MaxHeaderBytes:    serveMaxHeaderBytes,
 		// Connection errors (scanners, TLS handshakes) are not news.
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorLog:  slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ConnState: opts.connState,
+	}
+	if opts.stopping != nil {
+		srv.RegisterOnShutdown(opts.stopping) // called once the listener is closed
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

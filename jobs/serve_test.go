@@ -517,3 +517,69 @@ func TestServeKill(t *testing.T) {
 	accepted["after"] = true
 	check("after a restart")
 }
+
+// TestServeFinishesInFlight proves the graceful stop: a request in flight
+// when ctx is cancelled is still answered 202 after the listener has
+// closed, its notification is in the queue, and serve returns nil.
+func TestServeFinishesInFlight(t *testing.T) {
+	dir := t.TempDir()
+	cfg := serveConfig(dir, "http://127.0.0.1:1", nil, "")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	active := make(chan struct{}, 1)
+	stopping := make(chan struct{})
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- serve(ctx, cfg, Env{}, serveOptions{clock: SystemClock{}, listener: ln,
+			connState: func(_ net.Conn, st http.ConnState) {
+				if st == http.StateActive {
+					select {
+					case active <- struct{}{}:
+					default:
+					}
+				}
+			},
+			stopping: func() { close(stopping) },
+		})
+	}()
+	body, w := io.Pipe()
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+"/graph/callrecords", "application/json", body)
+		if err != nil {
+			t.Error(err)
+			answered <- 0
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	item := `{"changeType":"updated","resourceData":{"id":"in-flight"},"clientState":"` + serveClientState + `","tenantId":"` + serveTenant + `"}`
+	io.WriteString(w, `{"value":[`)
+	<-active // the request is being read
+	stop()
+	<-stopping // the listener is closed
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Error("still accepting after the stop began")
+	}
+	io.WriteString(w, item+`]}`)
+	w.Close()
+	if code := <-answered; code != http.StatusAccepted {
+		t.Errorf("in-flight request answered %d", code)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	res, err := queue.Read(context.Background(), cfg.Queue.Path, queue.Cursor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Calls) != 1 || res.Calls[0].ID != "in-flight" {
+		t.Errorf("queue %+v", res.Calls)
+	}
+}
