@@ -144,6 +144,9 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request, lifecycle bool) {
 
 	if len(entities) > 0 {
 		if err := g.cfg.Sink.Append(r.Context(), entities); err != nil {
+			if r.Context().Err() != nil {
+				return // the sender left; it retries (the entities may be durable anyway)
+			}
 			stats.SinkErrors.Add(1)
 			g.cfg.Logger.Error("cannot queue graph notifications; Graph will retry", "entities", len(entities), "error", err)
 			w.Header().Set("Retry-After", "10")

@@ -105,6 +105,9 @@ func (rc *RingCentral) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := rc.cfg.Sink.Append(r.Context(), entities); err != nil {
+		if r.Context().Err() != nil {
+			return // the sender left (the entities may be durable anyway)
+		}
 		stats.SinkErrors.Add(1)
 		rc.cfg.Logger.Error("cannot queue ringcentral event", "session", id, "error", err)
 		http.Error(w, "cannot queue", http.StatusServiceUnavailable)
