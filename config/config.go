@@ -25,6 +25,9 @@ type Config struct {
 	// mailed and no scoped workbooks are written.
 	Delivery *Delivery `yaml:"delivery"`
 
+	// Serve is nil when the section is absent (callstats serve refuses to run).
+	Serve *Serve `yaml:"serve"`
+
 	// Now is the one clock every time decision uses: time.Now().UTC(), or the
 	// fixed instant given by CALLSTATS_NOW.
 	Now func() time.Time `yaml:"-" json:"-"`

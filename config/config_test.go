@@ -739,6 +739,10 @@ func TestSettings(t *testing.T) {
 		"reconcile.window_days", "reconcile.disabled",
 		"delivery.host", "delivery.port", "delivery.tls", "delivery.user", "delivery.password_env", "delivery.password_file",
 		"delivery.from",
+		"serve.listen", "serve.public_url", "serve.path_graph", "serve.path_graph_lifecycle", "serve.path_ringcentral",
+		"serve.tls_cert_file", "serve.tls_key_file", "serve.client_state_env", "serve.client_state_file",
+		"serve.verification_token_env", "serve.verification_token_file", "serve.renew_before",
+		"serve.max_body_bytes", "serve.per_ip_concurrency", "serve.real_ip_header",
 	}
 	if !slices.Equal(paths, wantPaths) {
 		t.Errorf("settings:\n%q\nwant\n%q", paths, wantPaths)

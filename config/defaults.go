@@ -27,6 +27,7 @@ func template() *Config {
 		Schedule:  Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{WindowDays: 3},
 		Delivery:  &Delivery{Port: 587, TLS: "starttls"},
+		Serve:     defaultServe(),
 	}
 }
 
@@ -38,7 +39,7 @@ func systemClock() time.Time { return time.Now().UTC() }
 // Validate.
 func Default() *Config {
 	c := template()
-	c.Teams, c.RingCentral, c.Delivery = nil, nil, nil
+	c.Teams, c.RingCentral, c.Delivery, c.Serve = nil, nil, nil, nil
 	c.Now = systemClock
 	return c
 }

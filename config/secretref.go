@@ -17,6 +17,7 @@ type secretRef struct {
 
 func secretRefs(c *Config) []secretRef {
 	refs := append(teamsSecrets(c.Teams), ringCentralSecrets(c.RingCentral)...)
+	refs = append(refs, serveSecrets(c)...)
 	return append(refs, deliverySecrets(c.Delivery)...)
 }
 

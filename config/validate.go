@@ -83,6 +83,9 @@ func (c *Config) validate(need secretNeed) []error {
 	if d := c.Delivery; d != nil {
 		errs = append(errs, d.validate(need)...)
 	}
+	if s := c.Serve; s != nil {
+		errs = append(errs, s.validate(c, need)...)
+	}
 	if c.Now == nil {
 		add(errors.New("now: no clock set (build the config with Default or call ApplyDefaults)"))
 	}

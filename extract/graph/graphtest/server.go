@@ -79,6 +79,8 @@ type Server struct {
 	// The call logs and scripted failures of the list and the logs (list.go).
 	pstnRows, drRows  map[string]logRow // by lower-case row id
 	listFail, logFail failAfter
+
+	subs subscriptionStore // change-notification subscriptions (subscriptions.go)
 }
 
 // NewServer starts a server on 127.0.0.1. Close it when done. Like
@@ -127,6 +129,10 @@ func NewServer(opts Options) *Server {
 	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}", s.graph(s.serveRecordOrFunction))
 	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}/sessions", s.graph(s.serveSessions))
 	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}/participants_v2", s.graph(s.serveParticipants))
+	mux.HandleFunc("POST /v1.0/subscriptions", s.graph(s.serveCreateSubscription))
+	mux.HandleFunc("GET /v1.0/subscriptions", s.graph(s.serveListSubscriptions))
+	mux.HandleFunc("PATCH /v1.0/subscriptions/{id}", s.graph(s.serveRenewSubscription))
+	mux.HandleFunc("DELETE /v1.0/subscriptions/{id}", s.graph(s.serveDeleteSubscription))
 	mux.HandleFunc("/", s.serveUnknown)
 	s.srv = httptest.NewServer(s.count(mux))
 	s.URL = s.srv.URL

@@ -113,6 +113,8 @@ type Server struct {
 	failN        int
 	failStatus   int
 	stats        Stats
+
+	subs subscriptionStore // webhook subscriptions (subscription.go)
 }
 
 type record struct {
@@ -168,6 +170,8 @@ func NewServer(opts Options) *Server {
 	api := http.NewServeMux()
 	api.HandleFunc("POST /restapi/oauth/token", s.serveToken)
 	api.HandleFunc("GET /restapi/v1.0/account/{account}/call-log", s.heavy(false, s.serveCallLog))
+	api.HandleFunc("POST /restapi/v1.0/subscription", s.serveCreateSubscription)
+	api.HandleFunc("POST /restapi/v1.0/subscription/{id}/renew", s.serveRenewSubscription)
 	api.HandleFunc("/", s.serveUnknown)
 	media := http.NewServeMux()
 	media.HandleFunc("GET /restapi/v1.0/account/{account}/recording/{id}/content", s.heavy(true, s.serveContent))
