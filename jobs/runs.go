@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"callstats/config"
 	"callstats/internal/atomicfile"
 )
 
@@ -323,4 +324,18 @@ func ReconcileFrom(stateDir, job string, now time.Time, windowDays, retentionDay
 		return from, false, nil
 	}
 	return lastDay, true, nil
+}
+
+// Recorded runs an ingest or a reconcile (run), logs its summary and leaves
+// its run record in the state directory (read by status, catch-up and the
+// reconcile window).
+func Recorded(cfg *config.Config, env Env, job string, run func() (*Summary, error)) (*Summary, error) {
+	sum, err := run()
+	if sum != nil && sum.Done {
+		env.logger().Info("run finished", sum.LogAttrs()...)
+	}
+	if rerr := SaveRunRecord(cfg.StateDir, RecordOf(job, sum, err, cfg.Now())); rerr != nil {
+		env.logger().Warn("could not save the run record", "job", job, "error", rerr.Error())
+	}
+	return sum, err
 }
