@@ -47,10 +47,10 @@ var deliverCmd = &command{
 			}
 			switch {
 			case errors.Is(err, delivery.ErrFailed):
-				fmt.Fprintf(c.stderr, "callstats: deliver: %s\n", oneLine(err))
+				fmt.Fprintf(c.stderr, "callstats: %s\n", oneLine(err))
 				return exitPartial
 			case err != nil:
-				fmt.Fprintf(c.stderr, "callstats: deliver: %s\n", oneLine(err))
+				fmt.Fprintf(c.stderr, "callstats: %s\n", oneLine(err))
 				return exitCannot
 			}
 			return exitOK
