@@ -45,8 +45,8 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 		clock = t.UTC()
 	}
 	// The last complete ISO week before the clock, in UTC.
-	day := clock.Truncate(24 * time.Hour)
-	monday := day.AddDate(0, 0, -((int(day.Weekday())+6)%7)-7)
+	week := report.LastCompleteWeek(clock, time.UTC)
+	monday, _ := week.Range(time.UTC)
 	calls := graphgen.Week(graphgen.Options{Seed: 47, Start: monday, Days: 7, Calls: 400})
 
 	srv := graphtest.NewServer(graphtest.Options{})
@@ -179,8 +179,7 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 		fmt.Fprintf(stderr, "callstats: demo: reading the lake back: %v\n", err)
 		return exitCannot
 	}
-	y, wk := monday.ISOWeek()
-	books, err := jobs.Report(ctx, cfg, env, report.Week{Year: y, Week: wk})
+	books, err := jobs.Report(ctx, cfg, env, week)
 	if err != nil {
 		fmt.Fprintf(stderr, "callstats: demo: report: %s\n", oneLine(err))
 		return exitCannot
