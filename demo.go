@@ -21,6 +21,7 @@ import (
 	"callstats/extract/ringcentral/rctest"
 	"callstats/internal/atomicfile"
 	"callstats/jobs"
+	"callstats/report"
 	"callstats/transform/lake"
 )
 
@@ -44,8 +45,8 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 		clock = t.UTC()
 	}
 	// The last complete ISO week before the clock, in UTC.
-	day := clock.Truncate(24 * time.Hour)
-	monday := day.AddDate(0, 0, -((int(day.Weekday())+6)%7)-7)
+	week := report.LastCompleteWeek(clock, time.UTC)
+	monday, _ := week.Range(time.UTC)
 	calls := graphgen.Week(graphgen.Options{Seed: 47, Start: monday, Days: 7, Calls: 400})
 
 	srv := graphtest.NewServer(graphtest.Options{})
@@ -178,13 +179,13 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 		fmt.Fprintf(stderr, "callstats: demo: reading the lake back: %v\n", err)
 		return exitCannot
 	}
-	y, wk := monday.ISOWeek()
-	path, fig, err := jobs.Report(ctx, cfg, env, fmt.Sprintf("%d-W%02d", y, wk))
+	books, err := jobs.Report(ctx, cfg, env, week)
 	if err != nil {
 		fmt.Fprintf(stderr, "callstats: demo: report: %s\n", oneLine(err))
 		return exitCannot
 	}
-	fmt.Fprintf(stdout, "\nWeekly workbook for %s: %s\n  %s\n", fig.Week, path, fig.Headline)
+	fig := books[0].Figures
+	fmt.Fprintf(stdout, "\nWeekly workbook for %s: %s\n  %s\n", fig.Week, books[0].Path, fig.Headline)
 	// Two managers get their own team's workbook, scoped by administrative
 	// unit; no mail is sent (the demo has no SMTP server).
 	cfg.Delivery = &config.Delivery{Host: "127.0.0.1", Port: 25, TLS: "none", From: "callstats@kestrel-bay.example",
@@ -192,7 +193,7 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 			{Address: "sales-lead@kestrel-bay.example", Scope: config.Scope{Name: "Sales", AdminUnits: []string{graphgen.AdminUnitSales}}},
 			{Address: "support-lead@kestrel-bay.example", Scope: config.Scope{Name: "Support", AdminUnits: []string{graphgen.AdminUnitSupport}}},
 		}}
-	books, err := delivery.Render(ctx, cfg, fig.Week, false)
+	books, err = delivery.Render(ctx, cfg, fig.Week, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "callstats: demo: scoped reports: %s\n", oneLine(err))
 		return exitCannot

@@ -6,33 +6,106 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"callstats/extract/graph/graphtest"
 	"callstats/internal/duckdb"
+	"callstats/internal/maildev"
+	"callstats/jobs"
 )
 
-func TestUsageAndBadArguments(t *testing.T) {
+// TestCommandLine: each rule of the command line, with where its output
+// goes (stdout or stderr) and the exit status.
+func TestCommandLine(t *testing.T) {
+	verbs := "ingest, reconcile, report, deliver, schedule, status, demo, version"
 	for _, tc := range []struct {
 		args []string
 		code int
-		want string
+		// wantOut and wantErr must appear on stdout and stderr; the other
+		// stream must stay empty when its want is "".
+		wantOut, wantErr string
+		// notOut must not appear on stdout.
+		notOut string
 	}{
-		{nil, exitUsage, "Usage:"},
-		{[]string{"--help"}, exitOK, "Usage:"},
-		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
-		{[]string{"ingest", "--bogus"}, exitUsage, "flag provided but not defined"},
-		{[]string{"reconcile", "--from", "2026-11-10"}, exitUsage, "needs --from and --to"},
-		{[]string{"reconcile", "--from", "2026-11-10", "--to", "2026-11-09"}, exitUsage, "before --from"},
-		{[]string{"reconcile", "--from", "10.11.2026", "--to", "2026-11-09"}, exitUsage, "want YYYY-MM-DD"},
-		{[]string{"ingest", "--config", "/does/not/exist.yaml"}, exitCannot, "config:"},
-		{[]string{"ingest", "--log-format", "xml"}, exitUsage, "--log-format"},
+		{args: nil, code: exitUsage, wantErr: "Usage:"},
+		{args: []string{"-h"}, code: exitOK, wantOut: "Usage:"},
+		{args: []string{"--help"}, code: exitOK, wantOut: "Usage:"},
+		{args: []string{"help"}, code: exitOK, wantOut: "Usage:"},
+		{args: []string{"help", "deliver"}, code: exitOK, wantOut: "-resend"},
+		{args: []string{"--version"}, code: exitOK, wantOut: "callstats "},
+		{args: []string{"version"}, code: exitOK, wantOut: "callstats "},
+		// A verb's help lists its own flags only, on stdout.
+		{args: []string{"status", "-h"}, code: exitOK, wantOut: "Usage: callstats status", notOut: "-week"},
+		{args: []string{"status", "--help"}, code: exitOK, wantOut: "-config FILE", notOut: "-dir"},
+		{args: []string{"reconcile", "-h"}, code: exitOK, wantOut: "-from", notOut: "-resend"},
+		{args: []string{"deliver", "--help"}, code: exitOK, wantOut: "-resend", notOut: "-from"},
+		{args: []string{"demo", "-h"}, code: exitOK, wantOut: "-dir", notOut: "-config"},
+		{args: []string{"frobnicate"}, code: exitUsage, wantErr: `unknown command "frobnicate"; the commands are: ` + verbs},
+		{args: []string{"ingest", "--bogus"}, code: exitUsage, wantErr: "flag provided but not defined: -bogus"},
+		// Flags another verb takes, and stray arguments, are usage errors naming them.
+		{args: []string{"status", "--week", "2026-W47"}, code: exitUsage, wantErr: "-week"},
+		{args: []string{"status", "--resend"}, code: exitUsage, wantErr: "-resend"},
+		{args: []string{"status", "--dir", "x"}, code: exitUsage, wantErr: "-dir"},
+		{args: []string{"status", "--config", "c.yaml", "extra"}, code: exitUsage, wantErr: `unexpected argument "extra"`},
+		{args: []string{"--config", "c.yaml", "demo"}, code: exitUsage, wantErr: "callstats demo: it does not take --config"},
+		{args: []string{"-v", "version"}, code: exitUsage, wantErr: "it does not take -v"},
+		{args: []string{"--version", "status"}, code: exitUsage, wantErr: "--version takes no command"},
+		// A bad --week is a usage error, like a bad --from.
+		{args: []string{"report", "--config", "c.yaml", "--week", "2026-W99"}, code: exitUsage, wantErr: "--week"},
+		{args: []string{"deliver", "--config", "c.yaml", "--week", "47"}, code: exitUsage, wantErr: "--week"},
+		{args: []string{"reconcile", "--from", "2026-11-10"}, code: exitUsage, wantErr: "needs --from and --to"},
+		{args: []string{"reconcile", "--from", "2026-11-10", "--to", "2026-11-09"}, code: exitUsage, wantErr: "before --from"},
+		{args: []string{"reconcile", "--from", "10.11.2026", "--to", "2026-11-09"}, code: exitUsage, wantErr: "want YYYY-MM-DD"},
+		// Missing --config says to pass it.
+		{args: []string{"status"}, code: exitUsage, wantErr: "pass --config FILE"},
+		{args: []string{"ingest"}, code: exitUsage, wantErr: "pass --config FILE"},
+		{args: []string{"ingest", "--config", "/does/not/exist.yaml"}, code: exitCannot, wantErr: "config:"},
+		{args: []string{"ingest", "--log-format", "xml"}, code: exitUsage, wantErr: "--log-format"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, &out, &errb)
-		if code != tc.code || !strings.Contains(out.String()+errb.String(), tc.want) {
-			t.Errorf("%v: exit %d, want %d; output %q does not say %q", tc.args, code, tc.code, out.String()+errb.String(), tc.want)
+		if code != tc.code {
+			t.Errorf("%q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", tc.args, code, tc.code, out.String(), errb.String())
+			continue
+		}
+		for _, c := range []struct {
+			name, want string
+			got        *bytes.Buffer
+		}{{"stdout", tc.wantOut, &out}, {"stderr", tc.wantErr, &errb}} {
+			if c.want == "" && c.got.Len() > 0 {
+				t.Errorf("%q: %s is not empty:\n%s", tc.args, c.name, c.got.String())
+			}
+			if !strings.Contains(c.got.String(), c.want) {
+				t.Errorf("%q: %s does not say %q:\n%s", tc.args, c.name, c.want, c.got.String())
+			}
+		}
+		if tc.notOut != "" && strings.Contains(out.String(), tc.notOut) {
+			t.Errorf("%q: stdout says %q, a flag of another verb:\n%s", tc.args, tc.notOut, out.String())
+		}
+	}
+}
+
+// TestVersion: the module version from the build info, else the VCS
+// revision, else "(devel)".
+func TestVersion(t *testing.T) {
+	for _, tc := range []struct {
+		info *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{nil, false, "(devel)"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true, "(devel)"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, true, "v1.2.3"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "b313a46e"}, {Key: "vcs.modified", Value: "false"}}}, true, "b313a46e"},
+		{&debug.BuildInfo{Main: debug.Module{Version: ""}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "b313a46e"}, {Key: "vcs.modified", Value: "true"}}}, true, "b313a46e-dirty"},
+	} {
+		if got := version(tc.info, tc.ok); got != tc.want {
+			t.Errorf("version(%+v) = %q, want %q", tc.info, got, tc.want)
 		}
 	}
 }
@@ -136,5 +209,108 @@ func TestDemo(t *testing.T) {
 	}
 	if fmt.Sprint(r["missed"]) != "25" || fmt.Sprint(r["recovered"]) != "25" {
 		t.Errorf("reconcile %v, want 25 missed and recovered", r)
+	}
+}
+
+// writeReportConfig writes a config for report and deliver: an empty lake,
+// a Teams section whose secret variable TEST_UNSET_GRAPH_SECRET is unset,
+// and, when smtpPort > 0, a delivery section to 127.0.0.1:smtpPort.
+func writeReportConfig(t *testing.T, smtpPort int) (path, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "lake"), 0o755)
+	y := fmt.Sprintf(`queue: { path: %[1]s/q.jsonl }
+state_dir: %[1]s/state
+output: { dir: %[1]s/lake }
+reports: { dir: %[1]s/reports }
+teams:
+  tenant_id: tenant-1
+  client_id: client-1
+  client_secret_env: TEST_UNSET_GRAPH_SECRET
+`, dir)
+	if smtpPort > 0 {
+		y += fmt.Sprintf(`delivery:
+  host: 127.0.0.1
+  port: %d
+  tls: none
+  from: stats@example.com
+  recipients:
+    - address: boss@example.com
+    - address: lead@example.com
+      scope: { name: Sales, admin_units: [au-sales] }
+`, smtpPort)
+	}
+	path = filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CALLSTATS_NOW", "2026-11-23T06:00:00Z")
+	os.Unsetenv("TEST_UNSET_GRAPH_SECRET")
+	return path, dir
+}
+
+// TestReadOnlyVerbsNeedNoSecret: status and report run without the Graph
+// secret, and take the global flags before the verb; ingest needs it.
+func TestReadOnlyVerbsNeedNoSecret(t *testing.T) {
+	cfg, dir := writeReportConfig(t, 0)
+	for _, args := range [][]string{
+		{"--config", cfg, "status"},
+		{"--log-format", "json", "--config", cfg, "-v", "status"},
+		{"status", "--config", cfg},
+		{"--config", cfg, "report", "--week", "2026-W47"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != exitOK {
+			t.Errorf("%q: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out.String(), errb.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reports", "callstats-2026-W47.xlsx")); err != nil {
+		t.Error(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"ingest", "--config", cfg}, &out, &errb); code != exitCannot || !strings.Contains(errb.String(), "TEST_UNSET_GRAPH_SECRET") {
+		t.Errorf("ingest without its secret: exit %d\n%s", code, errb.String())
+	}
+}
+
+// TestDeliverQuietAndLocked: deliver under cron (no terminal, no
+// --log-format) prints nothing when it succeeds; while another job holds
+// the state directory, deliver --resend and report exit 1 naming the
+// holder, and no mail is sent.
+func TestDeliverQuietAndLocked(t *testing.T) {
+	srv := maildev.Start(t)
+	cfg, dir := writeReportConfig(t, srv.SMTPPort)
+	t.Setenv("TEST_UNSET_GRAPH_SECRET", "secret-1") // deliver loads every secret
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if code := run([]string{"deliver", "--config", cfg}, &out, &errb); code != exitOK || out.Len() != 0 || errb.Len() != 0 {
+		t.Fatalf("deliver: exit %d, want 0 and no output\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	emails, err := srv.Emails(ctx)
+	if err != nil || len(emails) != 2 {
+		t.Fatalf("maildev received %d mails (%v), want 2", len(emails), err)
+	}
+
+	lock, err := jobs.AcquireLock(filepath.Join(dir, "state"), "ingest", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	for _, args := range [][]string{
+		{"deliver", "--config", cfg, "--resend"},
+		{"report", "--config", cfg},
+	} {
+		out.Reset()
+		errb.Reset()
+		code := run(args, &out, &errb)
+		if code != exitCannot || !strings.Contains(errb.String(), "state directory is in use") || !strings.Contains(errb.String(), "(ingest, started") {
+			t.Errorf("%q under a held lock: exit %d\nstderr:\n%s", args, code, errb.String())
+		}
+		if strings.Contains(errb.String(), "report: report:") || strings.Contains(errb.String(), "deliver: deliver:") {
+			t.Errorf("%q: doubled prefix: %s", args, errb.String())
+		}
+	}
+	if emails, err := srv.Emails(ctx); err != nil || len(emails) != 2 {
+		t.Errorf("maildev has %d mails (%v) after deliver --resend under a held lock, want still 2", len(emails), err)
 	}
 }

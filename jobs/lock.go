@@ -28,16 +28,21 @@ type lockHolder struct {
 // behind.
 type Lock struct{ f *os.File }
 
-// AcquireLock takes the state directory's lock for a job, or fails at once
-// with ErrLocked naming the process that holds it.
+// AcquireLock takes the state directory's lock ({stateDir}/lock) for a job,
+// or fails at once with ErrLocked naming the process that holds it.
 func AcquireLock(stateDir, job string, now time.Time) (*Lock, error) {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("locking state: %w", err)
 	}
-	path := filepath.Join(stateDir, "lock")
+	return acquireFlock(filepath.Join(stateDir, "lock"), job, now)
+}
+
+// acquireFlock takes an exclusive, non-blocking flock on path and writes the
+// holder into it, or fails with ErrLocked naming the holder.
+func acquireFlock(path, job string, now time.Time) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("locking state: %w", err)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		defer f.Close()

@@ -12,6 +12,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"callstats/config"
+	"callstats/internal/atomicfile"
 )
 
 // Run records live in {state_dir}/runs, one JSON file per run, named
@@ -25,11 +28,9 @@ const (
 	maxRecordedFailed = 100
 	// runStamp is the fixed-width UTC start time that begins a record's name.
 	runStamp = "20060102T150405.000000000Z"
-	// partialSuffix ends a record still being written. It is deliberately not
-	// the lake's ".tmp": the lake deletes stray .tmp files in the state
-	// directory when it opens, which may happen while another process (one
-	// that lost the lock race) writes its record.
-	partialSuffix = ".partial"
+	// tempSuffix ends a record still being written (internal/atomicfile's
+	// hidden ".<name>.*.tmp"); the lake cleans only its own staged files.
+	tempSuffix = ".tmp"
 	// utcDay is the length of a UTC day.
 	utcDay = 24 * time.Hour
 )
@@ -100,8 +101,8 @@ func RecordOf(job string, s *Summary, err error, finished time.Time) RunRecord {
 	return r
 }
 
-// SaveRunRecord writes a run record into {stateDir}/runs atomically (temp
-// file, fsync, rename, fsync of the directory) and prunes the job's records
+// SaveRunRecord writes a run record into {stateDir}/runs atomically
+// (internal/atomicfile) and prunes the job's records
 // beyond the newest 200. It needs no lock: a run that could not take the
 // state directory's lock records that too.
 func SaveRunRecord(stateDir string, r RunRecord) error {
@@ -126,7 +127,7 @@ func saveRunRecord(stateDir string, r RunRecord, keep int) error {
 	var suffix [4]byte
 	rand.Read(suffix[:])
 	name := fmt.Sprintf("%s-%s-%s.json", r.Started.UTC().Format(runStamp), r.Job, hex.EncodeToString(suffix[:]))
-	if err := writeRecordFile(filepath.Join(dir, name), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, name), append(b, '\n')); err != nil {
 		return fmt.Errorf("saving run record of %s: %w", r.Job, err)
 	}
 	if err := pruneRuns(dir, r.Job, keep); err != nil {
@@ -135,44 +136,8 @@ func saveRunRecord(stateDir string, r RunRecord, keep int) error {
 	return nil
 }
 
-// writeRecordFile writes data to path: temp file, fsync, rename, fsync of the directory.
-func writeRecordFile(path string, data []byte) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+partialSuffix)
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDirectory(filepath.Dir(path))
-}
-
-func syncDirectory(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
-}
-
-// pruneRuns removes a job's records beyond the newest keep, and partial
-// files left by a crash more than an hour ago.
+// pruneRuns removes a job's records beyond the newest keep, and temp files
+// left by a crash more than an hour ago.
 func pruneRuns(dir, job string, keep int) error {
 	names, err := recordNames(dir, job)
 	if err != nil {
@@ -192,7 +157,7 @@ func pruneRuns(dir, job string, keep int) error {
 		return err
 	}
 	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), partialSuffix) {
+		if !strings.HasPrefix(e.Name(), ".") || !strings.HasSuffix(e.Name(), tempSuffix) {
 			continue
 		}
 		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
@@ -201,7 +166,7 @@ func pruneRuns(dir, job string, keep int) error {
 		}
 	}
 	if removed {
-		return syncDirectory(dir)
+		return atomicfile.SyncDir(dir)
 	}
 	return nil
 }
@@ -359,4 +324,18 @@ func ReconcileFrom(stateDir, job string, now time.Time, windowDays, retentionDay
 		return from, false, nil
 	}
 	return lastDay, true, nil
+}
+
+// Recorded runs an ingest or a reconcile (run), logs its summary and leaves
+// its run record in the state directory (read by status, catch-up and the
+// reconcile window).
+func Recorded(cfg *config.Config, env Env, job string, run func() (*Summary, error)) (*Summary, error) {
+	sum, err := run()
+	if sum != nil && sum.Done {
+		env.logger().Info("run finished", sum.LogAttrs()...)
+	}
+	if rerr := SaveRunRecord(cfg.StateDir, RecordOf(job, sum, err, cfg.Now())); rerr != nil {
+		env.logger().Warn("could not save the run record", "job", job, "error", rerr.Error())
+	}
+	return sum, err
 }

@@ -98,12 +98,12 @@ func TestSaveRunRecordRefusesBadRecords(t *testing.T) {
 	}
 }
 
-func TestSaveRunRecordRemovesStalePartials(t *testing.T) {
+func TestSaveRunRecordRemovesStaleTempFiles(t *testing.T) {
 	dir := t.TempDir()
 	runs := filepath.Join(dir, "runs")
 	os.MkdirAll(runs, 0o755)
-	stale := filepath.Join(runs, ".20261115T020000.000000000Z-ingest-00000000.json.partial")
-	fresh := filepath.Join(runs, ".20261116T020000.000000000Z-ingest-11111111.json.partial")
+	stale := filepath.Join(runs, ".20261115T020000.000000000Z-ingest-00000000.json.1234567.tmp")
+	fresh := filepath.Join(runs, ".20261116T020000.000000000Z-ingest-11111111.json.7654321.tmp")
 	for _, p := range []string{stale, fresh} {
 		if err := os.WriteFile(p, []byte("{"), 0o644); err != nil {
 			t.Fatal(err)

@@ -105,7 +105,7 @@ func (s *Summary) Print(w io.Writer) {
 // LogAttrs renders the summary as structured log attributes.
 func (s *Summary) LogAttrs() []any {
 	return []any{
-		"job", s.Job, "elapsed", s.Elapsed.String(),
+		"job", s.Job, "elapsed", LogDuration(s.Elapsed),
 		"queue_entities", s.QueueEntities, "queue_errors", s.QueueErrors, "queue_calls", s.QueueCalls,
 		"up_to_date", s.UpToDate, "to_fetch", s.ToFetch, "fetched", s.Fetched,
 		"added", s.Lake.Added, "replaced", s.Lake.Replaced, "unchanged", s.Lake.Unchanged,

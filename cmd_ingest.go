@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"callstats/config"
+	"callstats/jobs"
+)
+
+var ingestCmd = &command{
+	name:    "ingest",
+	args:    "--config FILE",
+	summary: "queue -> fetch -> lake, then reconcile the last reconcile.window_days days",
+	globals: jobGlobals,
+	setup: func(fs *flag.FlagSet) func(context.Context, *cli) int {
+		return func(ctx context.Context, c *cli) int {
+			return c.runRecorded(ctx, "ingest", func(ctx context.Context, cfg *config.Config, env jobs.Env) (*jobs.Summary, error) {
+				return jobs.Ingest(ctx, cfg, env)
+			})
+		}
+	},
+}
+
+// runRecorded loads the config, runs an ingest or a reconcile with its run
+// record, and reports its outcome.
+func (c *cli) runRecorded(ctx context.Context, job string, fn func(context.Context, *config.Config, jobs.Env) (*jobs.Summary, error)) int {
+	if code := c.needConfig(); code >= 0 {
+		return code
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return c.fail(exitCannot, "config: %v", err)
+	}
+	env := c.jobEnv()
+	sum, err := jobs.Recorded(cfg, env, job, func() (*jobs.Summary, error) { return fn(ctx, cfg, env) })
+	return c.finish(sum, err)
+}
+
+// finish prints a run's summary and maps its outcome to an exit status.
+// The summary goes to stdout on a terminal, or when records failed, so that a
+// cron run stays quiet on success.
+func (c *cli) finish(sum *jobs.Summary, err error) int {
+	if sum != nil && sum.Done && (isTerminal(os.Stdout) || len(sum.FailedCalls) > 0) {
+		sum.Print(c.stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "callstats: %s\n", oneLine(err))
+		return exitCannot
+	}
+	if len(sum.FailedCalls) > 0 {
+		fmt.Fprintf(c.stderr, "callstats: %s finished, but %d records failed for good\n", sum.Job, len(sum.FailedCalls))
+		return exitPartial
+	}
+	return exitOK
+}
