@@ -59,5 +59,5 @@ func (c *cli) loadConfig() (*config.Config, error) {
 // loadConfigReadOnly loads --config for a verb that only reads the lake and
 // the state directory (status, report): the sources' secrets are not needed.
 func (c *cli) loadConfigReadOnly() (*config.Config, error) {
-	return loadWithoutSecrets(c.config, os.Environ())
+	return config.Load(c.config, os.Environ(), config.WithoutSecrets())
 }

@@ -47,6 +47,8 @@ var commands = []*command{
 	reportCmd,
 	deliverCmd,
 	scheduleCmd,
+	serveCmd,
+	subscribeCmd,
 	statusCmd,
 	demoCmd,
 	versionCmd,

@@ -22,6 +22,11 @@ func StatusOf(w io.Writer, cfg *config.Config) error {
 	if err := Status(w, cfg.StateDir, next, cfg.Now()); err != nil {
 		return err
 	}
+	if cfg.Serve != nil {
+		if err := SubscriptionStatus(w, cfg.StateDir, cfg.Now(), cfg.Serve.RenewBefore); err != nil {
+			return err
+		}
+	}
 	failed, err := delivery.Failed(cfg.StateDir)
 	if err != nil {
 		return err

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"callstats/jobs"
+)
+
+var subscribeCmd = &command{
+	name:    "subscribe",
+	args:    "--config FILE",
+	summary: "create or renew the Graph and RingCentral webhook subscriptions once (serve keeps them alive by itself)",
+	globals: jobGlobals,
+	setup: func(fs *flag.FlagSet) func(context.Context, *cli) int {
+		return func(ctx context.Context, c *cli) int {
+			if code := c.needConfig(); code >= 0 {
+				return code
+			}
+			cfg, err := c.loadConfig()
+			if err != nil {
+				return c.fail(exitCannot, "config: %v", err)
+			}
+			if err := jobs.Subscribe(ctx, cfg, c.jobEnv()); err != nil {
+				return c.fail(exitCannot, "%s", oneLine(err))
+			}
+			return exitOK
+		}
+	},
+}
