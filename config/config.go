@@ -48,7 +48,8 @@ type Config struct {
 
 // Queue says where the IDs delivered by the webhook receiver are read from.
 type Queue struct {
-	Path string `yaml:"path"` // a JSON Lines file or a CSV export of the table
+	Path       string      `yaml:"path"`        // a JSON Lines file or a CSV export of the table
+	AzureTable *AzureTable `yaml:"azure_table"` // nil when absent; see aztable.go
 }
 
 // Output is the Parquet data lake.
@@ -178,7 +179,7 @@ const envNow = "CALLSTATS_NOW"
 // template returns every default, with both sources enabled.
 func template() *Config {
 	return &Config{
-		Queue:    Queue{Path: "data/callids.jsonl"},
+		Queue:    Queue{Path: "data/callids.jsonl", AzureTable: &AzureTable{Lookback: DefaultAzureTableLookback}},
 		StateDir: "data/state",
 		Output:   Output{Dir: "data/lake", BatchSize: 5000},
 		Reports:  Reports{Dir: "data/reports", Timezone: "UTC"},
@@ -208,6 +209,7 @@ func systemClock() time.Time { return time.Now().UTC() }
 func Default() *Config {
 	c := template()
 	c.Teams, c.RingCentral, c.Delivery = nil, nil, nil
+	c.Queue.AzureTable = nil
 	c.Now = systemClock
 	return c
 }
@@ -358,6 +360,9 @@ func (c *Config) validate() []error {
 	if d := c.Delivery; d != nil {
 		errs = append(errs, d.validate()...)
 	}
+	if a := c.Queue.AzureTable; a != nil {
+		errs = append(errs, a.validate()...)
+	}
 	if c.Now == nil {
 		add(errors.New("now: no clock set (build the config with Default or call ApplyDefaults)"))
 	}
@@ -438,6 +443,7 @@ type secretRef struct {
 
 func secretRefs(c *Config) []secretRef {
 	refs := append(teamsSecrets(c.Teams), ringCentralSecrets(c.RingCentral)...)
+	refs = append(refs, azureTableSecrets(c.Queue.AzureTable)...)
 	return append(refs, deliverySecrets(c.Delivery)...)
 }
 
@@ -710,10 +716,12 @@ func applyEnv(c *Config, env map[string]string) (errs []error, used map[string]b
 }
 
 // toolingEnv are CALLSTATS_ variables of the project's test and benchmark
-// tooling (scripts/test, internal/duckdb, internal/maildev, benchmarks): they
+// tooling (scripts/test, internal/duckdb, internal/maildev, internal/azurite,
+// benchmarks): they
 // set no key, but a shell that exports them must still run callstats.
 var toolingEnv = []string{
 	"CALLSTATS_REQUIRE_DUCKDB", "CALLSTATS_DUCKDB_DIR", "CALLSTATS_REQUIRE_MAILDEV", "CALLSTATS_MAILDEV_DIR",
+	"CALLSTATS_REQUIRE_AZURITE", "CALLSTATS_AZURITE_DIR",
 	"CALLSTATS_BENCH_RECORDS", "CALLSTATS_BENCH_CALLS",
 }
 
