@@ -717,8 +717,8 @@ func applyEnv(c *Config, env map[string]string) (errs []error, used map[string]b
 
 // toolingEnv are CALLSTATS_ variables of the project's test and benchmark
 // tooling (scripts/test, internal/duckdb, internal/maildev, internal/azurite,
-// benchmarks): they
-// set no key, but a shell that exports them must still run callstats.
+// benchmarks): they set no key, but a shell that exports them must still run
+// callstats.
 var toolingEnv = []string{
 	"CALLSTATS_REQUIRE_DUCKDB", "CALLSTATS_DUCKDB_DIR", "CALLSTATS_REQUIRE_MAILDEV", "CALLSTATS_MAILDEV_DIR",
 	"CALLSTATS_REQUIRE_AZURITE", "CALLSTATS_AZURITE_DIR",
