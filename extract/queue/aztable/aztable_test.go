@@ -493,3 +493,45 @@ func TestCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestReadEdges checks the oldest hour, that an error from the callback
+// stops a read, and that a Timestamp sent with an entity is the service's
+// to set.
+func TestReadEdges(t *testing.T) {
+	s := azurite.Start(t)
+	ctx := context.Background()
+	clk := &clock{now: base.Add(10 * time.Hour)}
+	tbl := open(t, s, "edges", clk)
+	if _, ok, err := tbl.OldestHour(ctx); ok || err != nil {
+		t.Fatalf("OldestHour of an empty table: %v, %v", ok, err)
+	}
+	raw := rawClient(t, s, "edges")
+	load(t, raw, []stored{
+		{pk: "0000", rk: "a-b"}, // malformed, sorts first
+		{pk: aztable.PartitionKey(base.Add(3 * time.Hour)), rk: guid(1) + "-created", props: map[string]string{"Timestamp": "2020-01-01T00:00:00Z"}},
+		{pk: aztable.PartitionKey(base.Add(5 * time.Hour)), rk: guid(2) + "-created"},
+	})
+	hour, ok, err := tbl.OldestHour(ctx)
+	if err != nil || !ok || !hour.Equal(base.Add(3*time.Hour)) {
+		t.Fatalf("OldestHour: %s, %v, %v; want %s", hour, ok, err, base.Add(3*time.Hour))
+	}
+
+	stop := errors.New("enough")
+	n := 0
+	_, err = tbl.Read(ctx, aztable.Cursor{}, func(e queue.Entity) error {
+		n++
+		if e.Timestamp.Year() == 2020 {
+			t.Errorf("entity %s kept the Timestamp it was sent with", e.RowKey)
+		}
+		return stop
+	})
+	if !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("Read with a failing callback: %v after %d entities", err, n)
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := tbl.Read(cctx, aztable.Cursor{}, func(queue.Entity) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read with a cancelled context: %v", err)
+	}
+}

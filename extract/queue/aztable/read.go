@@ -3,6 +3,8 @@ package aztable
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -165,3 +167,32 @@ func (t *Table) ReadCalls(ctx context.Context, from Cursor) (*Calls, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// OldestHour returns the hour of the oldest well-formed partition, for a
+// first run that reconciles back to the oldest day the queue names; ok is
+// false for a table without one. Partitions sort by hour, so this reads
+// only until the first well-formed entity.
+func (t *Table) OldestHour(ctx context.Context) (hour time.Time, ok bool, err error) {
+	opts := &aztables.ListEntitiesOptions{Select: ptr("PartitionKey,RowKey"), Top: ptr(t.pageSize)}
+	err = t.scan(ctx, opts, func(b []byte) error {
+		var keys struct{ PartitionKey string }
+		if json.Unmarshal(b, &keys) != nil {
+			return nil
+		}
+		if h, perr := partitionHour(keys.PartitionKey); perr == nil {
+			hour, ok = h, true
+			return errStop
+		}
+		return nil
+	})
+	if err == errStop {
+		err = nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("finding the oldest partition of azure table %s: %w", t.name, err)
+	}
+	return hour, ok, nil
+}
+
+// errStop ends a scan early.
+var errStop = errors.New("stop")
