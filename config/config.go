@@ -35,7 +35,8 @@ type Config struct {
 
 // Queue says where the IDs delivered by the webhook receiver are read from.
 type Queue struct {
-	Path string `yaml:"path"` // a JSON Lines file or a CSV export of the table
+	Path       string      `yaml:"path"`        // a JSON Lines file or a CSV export of the table
+	AzureTable *AzureTable `yaml:"azure_table"` // nil when absent; see aztable.go
 }
 
 // Output is the Parquet data lake.

@@ -730,7 +730,11 @@ func TestSettings(t *testing.T) {
 		seen[s.env] = true
 	}
 	wantPaths := []string{
-		"queue.path", "state_dir", "output.dir", "output.batch_size", "reports.dir", "reports.timezone",
+		"queue.path",
+		"queue.azure_table.endpoint", "queue.azure_table.table", "queue.azure_table.connection_string_env", "queue.azure_table.connection_string_file",
+		"queue.azure_table.account_name", "queue.azure_table.account_key_env", "queue.azure_table.account_key_file",
+		"queue.azure_table.sas_env", "queue.azure_table.sas_file", "queue.azure_table.lookback", "queue.azure_table.delete_after",
+		"state_dir", "output.dir", "output.batch_size", "reports.dir", "reports.timezone",
 		"teams.tenant_id", "teams.client_id", "teams.client_secret_env", "teams.client_secret_file",
 		"teams.graph_url", "teams.login_url", "teams.concurrency", "teams.max_attempts", "teams.retention_days",
 		"ringcentral.server_url", "ringcentral.media_url", "ringcentral.client_id", "ringcentral.client_secret_env", "ringcentral.client_secret_file",
@@ -826,6 +830,7 @@ func TestToolingVariablesAreNotConfig(t *testing.T) {
 	env := []string{
 		"CALLSTATS_TEAMS_TENANT_ID=t", "CALLSTATS_TEAMS_CLIENT_ID=c", "CALLSTATS_TEAMS_CLIENT_SECRET_ENV=S", "S=x",
 		"CALLSTATS_REQUIRE_DUCKDB=1", "CALLSTATS_REQUIRE_MAILDEV=1", "CALLSTATS_DUCKDB_DIR=/d", "CALLSTATS_MAILDEV_DIR=/m",
+		"CALLSTATS_REQUIRE_AZURITE=1", "CALLSTATS_AZURITE_DIR=/a",
 		"CALLSTATS_BENCH_RECORDS=5", "CALLSTATS_BENCH_CALLS=5", "CALLSTATS_TEST_CHILD_DIR=/x",
 	}
 	if _, err := Load("", env); err != nil {

@@ -9,7 +9,7 @@ import (
 // template returns every default, with both sources enabled.
 func template() *Config {
 	return &Config{
-		Queue:    Queue{Path: "data/callids.jsonl"},
+		Queue:    Queue{Path: "data/callids.jsonl", AzureTable: &AzureTable{Lookback: DefaultAzureTableLookback}},
 		StateDir: "data/state",
 		Output:   Output{Dir: "data/lake", BatchSize: 5000},
 		Reports:  Reports{Dir: "data/reports", Timezone: "UTC"},
@@ -40,6 +40,7 @@ func systemClock() time.Time { return time.Now().UTC() }
 func Default() *Config {
 	c := template()
 	c.Teams, c.RingCentral, c.Delivery, c.Serve = nil, nil, nil, nil
+	c.Queue.AzureTable = nil
 	c.Now = systemClock
 	return c
 }

@@ -83,6 +83,9 @@ func (c *Config) validate(need secretNeed) []error {
 	if d := c.Delivery; d != nil {
 		errs = append(errs, d.validate(need)...)
 	}
+	if a := c.Queue.AzureTable; a != nil {
+		errs = append(errs, a.validate(need)...)
+	}
 	if s := c.Serve; s != nil {
 		errs = append(errs, s.validate(c, need)...)
 	}
