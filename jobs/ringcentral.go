@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"callstats/config"
 	"callstats/extract/queue"
 	"callstats/extract/ringcentral"
 	"callstats/internal/atomicfile"
@@ -32,18 +33,45 @@ type PendingRecording struct {
 	LastError  string    `json:"last_error,omitempty"`
 }
 
-// syncRingCentral reads the company call log over the days the queued
-// sessions name plus the lookback, writes every record (the latest state of
-// each wins), saves recordings when configured, and counts per day the
-// sessions the log holds against those notified.
-func (r *runner) syncRingCentral(ctx context.Context) error {
-	rc := r.cfg.RingCentral
+// ringCentralSource reads RingCentral's company call log and recordings.
+type ringCentralSource struct {
+	cfg    *config.RingCentral
+	client *ringcentral.Client
+}
+
+func newRingCentralSource(cfg *config.Config, env Env) (Source, error) {
+	rc := cfg.RingCentral
+	if rc == nil {
+		return nil, nil
+	}
+	client, err := ringcentral.NewClient(ringcentral.ClientConfig{
+		ServerURL: rc.ServerURL, MediaURL: rc.MediaURL, ClientID: rc.ClientID,
+		ClientSecret: rc.ClientSecret.Reveal(), JWT: rc.JWT.Reveal(),
+		HTTPClient: env.HTTPClient, Logger: env.logger(), Wait: env.Wait,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ringCentralSource{cfg: rc, client: client}, nil
+}
+
+func (s *ringCentralSource) Name() string { return queue.SourceRingCentral }
+
+// Reconcile adds nothing: Fetch reads the call log by whole windows, which
+// reconciles every day it covers.
+func (s *ringCentralSource) Reconcile(context.Context, *runner, Window) error { return nil }
+
+// Fetch reads the company call log over the days the queued sessions name
+// plus the lookback, writes every record (the latest state of each wins),
+// saves recordings when configured, and counts per day the sessions the log
+// holds against those notified.
+func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) error {
+	rc := s.cfg
 	now := r.cfg.Now().UTC()
 	var days []time.Time
-	for _, p := range r.st.pending {
-		if p.Source == queue.SourceRingCentral {
-			days = append(days, p.FirstNotified, p.LastNotified)
-		}
+	for _, id := range ids {
+		p := r.st.pending[id]
+		days = append(days, p.FirstNotified, p.LastNotified)
 	}
 	for _, s := range sortedKeys(r.st.rcIncomplete) {
 		if d, err := time.Parse(time.DateOnly, s); err == nil {
@@ -62,15 +90,12 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 	put := func(rec *ringcentral.Record, notified time.Time) error {
 		it := lake.Item{Source: queue.SourceRingCentral, ID: rec.ID, LastModified: rec.LastModifiedTime,
 			Start: rec.StartTime, Notified: notified}
-		return b.put(ctx, func(tx *lake.Tx) error {
-			_, err := tx.Put(ctx, it, func(b *transform.Builder, at time.Time) { b.AddRingCentral(rec, at) })
-			return err
-		})
+		return b.put(ctx, it, func(b *transform.Builder, at time.Time) { b.AddRingCentral(rec, at) })
 	}
 	prog := newProgress(r.env.Progress, "reading the RingCentral call log", 0)
 	defer prog.done()
 	for _, w := range windows {
-		err := r.rc.CallLog(ctx, w.From, w.To, func(recs []ringcentral.Record) error {
+		err := s.client.CallLog(ctx, w.From, w.To, func(recs []ringcentral.Record) error {
 			for i := range recs {
 				rec := &recs[i]
 				sid := rec.TelephonySessionID
@@ -166,7 +191,7 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 			row.Listed++
 			notified := false
 			for _, id := range ids {
-				if e, ok := r.lk.Lookup(queue.SourceRingCentral, id); ok && !e.Notified.IsZero() {
+				if e, ok := r.sink.Lookup(queue.SourceRingCentral, id); ok && !e.Notified.IsZero() {
 					notified = true
 					break
 				}
@@ -181,7 +206,7 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 		r.sum.Reconciled = append(r.sum.Reconciled, row)
 	}
 	if rc.DownloadRecordings {
-		return r.saveRecordings(ctx)
+		return s.saveRecordings(ctx, r)
 	}
 	return nil
 }
@@ -215,11 +240,11 @@ func (r *runner) recordingSaved(start time.Time, id string) bool {
 }
 
 // saveRecordings downloads pending recordings; those not ready stay pending.
-func (r *runner) saveRecordings(ctx context.Context) error {
+func (s *ringCentralSource) saveRecordings(ctx context.Context, r *runner) error {
 	for _, id := range sortedKeys(r.st.recordings) {
 		pr := r.st.recordings[id]
 		pr.Attempts++
-		err := r.saveRecording(ctx, pr)
+		err := s.saveRecording(ctx, r, pr)
 		switch {
 		case err == nil:
 			delete(r.st.recordings, id)
@@ -238,8 +263,8 @@ func (r *runner) saveRecordings(ctx context.Context) error {
 }
 
 // saveRecording streams one recording into place atomically.
-func (r *runner) saveRecording(ctx context.Context, pr *PendingRecording) error {
-	body, ctype, err := r.rc.Recording(ctx, pr.ContentURI)
+func (s *ringCentralSource) saveRecording(ctx context.Context, r *runner, pr *PendingRecording) error {
+	body, ctype, err := s.client.Recording(ctx, pr.ContentURI)
 	if err != nil {
 		return fmt.Errorf("recording %s: %w", pr.ID, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"callstats/extract/graph"
+	"callstats/transform"
 	"callstats/transform/lake"
 )
 
@@ -20,6 +21,29 @@ type Result struct {
 	Records int
 	Bytes   int64
 	Stats   lake.Stats
+}
+
+// Tables declares the lake's tables of call rows, for lake.Options.
+func Tables() []lake.Table {
+	out := make([]lake.Table, 0, len(transform.AllTables))
+	for _, t := range transform.AllTables {
+		out = append(out, lake.Table{Name: string(t), Key: transform.KeyColumn(t)})
+	}
+	return out
+}
+
+// putGraph flattens a Teams call record and puts its rows, as ingest does.
+func putGraph(ctx context.Context, tx *lake.Tx, b *transform.Builder, rec *graph.CallRecord, now time.Time) error {
+	b.AddGraph(rec, now.UTC())
+	rows := b.RecordsByName()
+	defer func() {
+		for _, r := range rows {
+			r.Release()
+		}
+	}()
+	it := lake.Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime, Start: rec.StartDateTime}
+	_, err := tx.Put(ctx, it, rows)
+	return err
 }
 
 // Run decodes every line of r with workers goroutines, puts the records into
@@ -83,8 +107,10 @@ func Run(ctx context.Context, r io.Reader, lk *lake.Lake, batch, workers int, no
 	go func() { wg.Wait(); close(recs) }()
 
 	tx := lk.Begin(now)
+	b := transform.NewBuilder(nil)
+	defer b.Release()
 	for rec := range recs {
-		if _, err := tx.PutGraph(ctx, rec, time.Time{}); err != nil {
+		if err := putGraph(ctx, tx, b, rec, now); err != nil {
 			tx.Abort()
 			return res, err
 		}

@@ -36,6 +36,17 @@ type Lake struct {
 	log      *slog.Logger
 	ledger   *ledger
 	seq      int
+	// keys maps each declared table to its key column.
+	keys         map[string]string
+	rowGroupRows int
+}
+
+// Table declares a table whose rows belong to items: its name (the
+// directory under the lake) and its key, the string column that holds the id
+// of the item a row belongs to. When a newer state of an item replaces an
+// older one, the older rows are found by that column.
+type Table struct {
+	Name, Key string
 }
 
 // Options configure Open.
@@ -44,8 +55,11 @@ type Options struct {
 	Allocator memory.Allocator
 	// Logger for recovery notes; nil discards.
 	Logger *slog.Logger
-	// RowGroupRows is how many rows of a table are buffered before they are
-	// written out as a row group; 0 means 64Ki.
+	// Tables declares every table items put rows into. Every table of the
+	// lake that holds rows of items must be declared.
+	Tables []Table
+	// RowGroupRows is how many rows of a table (per partition date) are
+	// buffered before they are written out as a row group; 0 means 64Ki.
 	RowGroupRows int
 }
 
@@ -76,7 +90,17 @@ func Open(ctx context.Context, dir, stateDir string, opts Options) (*Lake, error
 			return nil, fmt.Errorf("opening lake: %w", err)
 		}
 	}
-	l := &Lake{dir: dir, stateDir: stateDir, mem: opts.Allocator, log: opts.Logger}
+	if opts.RowGroupRows <= 0 {
+		opts.RowGroupRows = 64 << 10
+	}
+	l := &Lake{dir: dir, stateDir: stateDir, mem: opts.Allocator, log: opts.Logger,
+		keys: map[string]string{}, rowGroupRows: opts.RowGroupRows}
+	for _, t := range opts.Tables {
+		if t.Name == "" || t.Key == "" || strings.ContainsAny(t.Name, `/\`) {
+			return nil, fmt.Errorf("opening lake: table %q with key %q: a name and a key are required", t.Name, t.Key)
+		}
+		l.keys[t.Name] = t.Key
+	}
 	if err := l.recover(ctx); err != nil {
 		return nil, err
 	}
@@ -137,7 +161,7 @@ func (l *Lake) recover(ctx context.Context) error {
 	// directory (run records, delivery records) are theirs to manage.
 	n := 0
 	remove := func(p string, d fs.DirEntry) error {
-		if !d.IsDir() && isTmp(d.Name()) {
+		if !d.IsDir() && atomicfile.IsTemp(d.Name()) {
 			n++
 			return os.Remove(p)
 		}

@@ -55,3 +55,8 @@ func ScanFile(ctx context.Context, dir, table, date, name string, mem memory.All
 	}
 	return readParquet(ctx, path, mem, fn)
 }
+
+// ScanFile is the package's ScanFile on this lake, with its allocator.
+func (l *Lake) ScanFile(ctx context.Context, table, date, name string, fn func(arrow.RecordBatch) error) error {
+	return ScanFile(ctx, l.dir, table, date, name, l.mem, fn)
+}
