@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"callstats/config"
 	"callstats/extract/queue"
 	"callstats/extract/ringcentral"
-	"callstats/internal/atomicfile"
 	"callstats/transform"
 	"callstats/transform/lake"
 )
@@ -21,17 +17,6 @@ import (
 // rcGiveUp is how long a notified RingCentral session may stay missing from
 // the call log before it is given up and reported.
 const rcGiveUp = 7 * 24 * time.Hour
-
-// PendingRecording is a recording whose audio could not be saved yet (404
-// until RingCentral has processed it).
-type PendingRecording struct {
-	ID         string    `json:"id"`
-	ContentURI string    `json:"content_uri"`
-	Date       string    `json:"date"`
-	First      time.Time `json:"first"`
-	Attempts   int       `json:"attempts"`
-	LastError  string    `json:"last_error,omitempty"`
-}
 
 // ringCentralSource reads RingCentral's company call log and recordings.
 type ringCentralSource struct {
@@ -119,7 +104,7 @@ func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) 
 				dc.sessions[sid] = append(dc.sessions[sid], rec.ID)
 				if rc.DownloadRecordings {
 					for _, rg := range rec.Recordings() {
-						if _, ok := r.st.recordings[rg.ID]; !ok && !r.recordingSaved(rec.StartTime, rg.ID) {
+						if _, ok := r.st.recordings[rg.ID]; !ok && !r.recordingSaved(transform.PartitionDate(rec.StartTime), rg.ID) {
 							r.st.recordings[rg.ID] = &PendingRecording{ID: rg.ID, ContentURI: rg.ContentURI,
 								Date: transform.PartitionDate(rec.StartTime), First: now}
 						}
@@ -223,62 +208,4 @@ func covers(ws []ringcentral.Window, d, now time.Time) bool {
 		}
 	}
 	return false
-}
-
-func (r *runner) recordingPath(date, id, ext string) string {
-	return filepath.Join(r.cfg.Output.Dir, "recordings", "date="+date, id+"."+ext)
-}
-
-func (r *runner) recordingSaved(start time.Time, id string) bool {
-	date := transform.PartitionDate(start)
-	for _, ext := range []string{"mp3", "wav"} {
-		if _, err := os.Stat(r.recordingPath(date, id, ext)); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
-// saveRecordings downloads pending recordings; those not ready stay pending.
-func (s *ringCentralSource) saveRecordings(ctx context.Context, r *runner) error {
-	for _, id := range sortedKeys(r.st.recordings) {
-		pr := r.st.recordings[id]
-		pr.Attempts++
-		err := s.saveRecording(ctx, r, pr)
-		switch {
-		case err == nil:
-			delete(r.st.recordings, id)
-			r.sum.RecordingsSaved++
-		case errors.Is(err, ringcentral.ErrAuth):
-			return cannot(err)
-		case ctx.Err() != nil:
-			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
-		default:
-			pr.LastError = err.Error()
-			r.log.Debug("recording not saved yet", "id", id, "error", err)
-		}
-	}
-	r.sum.RecordingsPending = len(r.st.recordings)
-	return nil
-}
-
-// saveRecording streams one recording into place atomically.
-func (s *ringCentralSource) saveRecording(ctx context.Context, r *runner, pr *PendingRecording) error {
-	body, ctype, err := s.client.Recording(ctx, pr.ContentURI)
-	if err != nil {
-		return fmt.Errorf("recording %s: %w", pr.ID, err)
-	}
-	defer body.Close()
-	ext, err := ringcentral.RecordingExt(ctype)
-	if err != nil {
-		return fmt.Errorf("recording %s: %w", pr.ID, err)
-	}
-	final := r.recordingPath(pr.Date, pr.ID, ext)
-	if err := atomicfile.Write(final, func(w io.Writer) error {
-		_, err := io.Copy(w, body)
-		return err
-	}); err != nil {
-		return fmt.Errorf("saving recording %s: %w", pr.ID, err)
-	}
-	return nil
 }
