@@ -101,6 +101,9 @@ func Open(ctx context.Context, dir, stateDir string, opts Options) (*Lake, error
 		}
 		l.keys[t.Name] = t.Key
 	}
+	if err := l.claim(); err != nil {
+		return nil, fmt.Errorf("opening lake: %w", err)
+	}
 	if err := l.recover(ctx); err != nil {
 		return nil, err
 	}

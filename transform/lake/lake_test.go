@@ -398,7 +398,7 @@ func TestAbortLeavesNothing(t *testing.T) {
 	tx.Abort()
 	var files []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && d.Name() != ownerName {
 			files = append(files, p)
 		}
 		return nil
