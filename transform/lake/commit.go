@@ -46,7 +46,7 @@ func (tx *Tx) Commit(ctx context.Context) (Stats, error) {
 	if err := crashPoint("journaled"); err != nil {
 		return Stats{}, err
 	}
-	if err := tx.l.apply(&c.j); err != nil {
+	if err := tx.l.apply(ctx, &c.j); err != nil {
 		return Stats{}, fmt.Errorf("applying commit (the next run finishes it): %w", err)
 	}
 	for _, e := range c.overrides {

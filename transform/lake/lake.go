@@ -152,7 +152,7 @@ func (l *Lake) recover(ctx context.Context) error {
 		}
 		l.log.Warn("finishing a commit interrupted by a crash", "journal", l.journalPath(),
 			"renames", len(j.Renames), "removes", len(j.Removes))
-		if err := l.apply(&j); err != nil {
+		if err := l.apply(ctx, &j); err != nil {
 			return fmt.Errorf("recovering lake: %w", err)
 		}
 	case !errors.Is(err, fs.ErrNotExist):
@@ -203,8 +203,14 @@ func (l *Lake) recover(ctx context.Context) error {
 }
 
 // apply carries out a journal; every step may be repeated, so a crash while
-// applying is healed by applying again.
-func (l *Lake) apply(j *journal) error {
+// applying is healed by applying again. Readers are kept out meanwhile (see
+// LockFile).
+func (l *Lake) apply(ctx context.Context, j *journal) error {
+	release, err := l.lockApply(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	dirs := map[string]bool{}
 	for _, r := range j.Renames {
 		err := os.Rename(r.From, r.To)

@@ -22,12 +22,18 @@ func Files(dir, table string) ([]string, error) {
 	return files, nil
 }
 
-// Scan calls fn with every record batch of a table in a lake. The batch is
-// released when fn returns; retain what you keep.
+// Scan calls fn with every record batch of a table in a lake, holding the
+// lake's read lock (see LockFile). The batch is released when fn returns;
+// retain what you keep.
 func Scan(ctx context.Context, dir, table string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
+	release, err := ReadLock(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	files, err := Files(dir, table)
 	if err != nil {
 		return err
