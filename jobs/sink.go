@@ -19,9 +19,11 @@ import (
 // The contract every implementation keeps:
 //
 //   - Items. An item is named by (Item.Source, Item.ID); items of two sources
-//     never touch. Its rows are put as one Arrow record batch per table; each
+//     never touch. Items are put in groups with their rows: per table, one
+//     Arrow record batch holding the rows of every item of the group. Each
 //     table is declared when the sink is opened with its key, the string
-//     column that holds the item's id in every row of the item.
+//     column that names a row's item by its ID (so the items of one Put have
+//     distinct IDs).
 //   - Replacement. Putting an item the sink already holds replaces all its
 //     rows in every table (old rows gone, new rows in, as one change) when the
 //     new state is newer: a higher Version, or the same Version and a later
@@ -38,8 +40,9 @@ import (
 //   - Idempotence. Putting the same states again changes no row: a run
 //     killed at any point and run again leaves the same rows, files and
 //     state as a run that never died.
-//   - Within one transaction an item can be put once; a second Put returns
-//     an error wrapping lake.ErrStaged (commit, then put it again).
+//   - Within one transaction an item can be put once; a Put naming it again
+//     stages nothing and returns an error wrapping lake.ErrStaged (commit,
+//     then put it again). After any other error from Put, Abort.
 //   - Put does not keep the caller's record batches beyond what it retains
 //     itself: the caller releases them when Put returns.
 type Sink interface {
@@ -58,9 +61,9 @@ type Sink interface {
 
 // SinkTx is one transaction of a Sink; see Sink for its guarantees.
 type SinkTx interface {
-	// Put stages an item's rows, keyed by table name, and says what
-	// committing it will change.
-	Put(ctx context.Context, it lake.Item, rows map[string]arrow.RecordBatch) (lake.Change, error)
+	// Put stages items with their rows, keyed by table name, and says what
+	// committing each will change.
+	Put(ctx context.Context, items []lake.Item, rows map[string]arrow.RecordBatch) ([]lake.Change, error)
 	// PutFile stages a whole file of a table's partition for one UTC date
 	// ("2026-11-12"), replacing the file of that name (such as a source's
 	// reconcile counts for a day).

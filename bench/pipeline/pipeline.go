@@ -14,6 +14,7 @@ import (
 	"callstats/extract/graph"
 	"callstats/transform"
 	"callstats/transform/lake"
+	"callstats/transform/rowbatch"
 )
 
 // Result is what a run did.
@@ -30,20 +31,6 @@ func Tables() []lake.Table {
 		out = append(out, lake.Table{Name: string(t), Key: transform.KeyColumn(t)})
 	}
 	return out
-}
-
-// putGraph flattens a Teams call record and puts its rows, as ingest does.
-func putGraph(ctx context.Context, tx *lake.Tx, b *transform.Builder, rec *graph.CallRecord, now time.Time) error {
-	b.AddGraph(rec, now.UTC())
-	rows := b.RecordsByName()
-	defer func() {
-		for _, r := range rows {
-			r.Release()
-		}
-	}()
-	it := lake.Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime, Start: rec.StartDateTime}
-	_, err := tx.Put(ctx, it, rows)
-	return err
 }
 
 // Run decodes every line of r with workers goroutines, puts the records into
@@ -107,15 +94,21 @@ func Run(ctx context.Context, r io.Reader, lk *lake.Lake, batch, workers int, no
 	go func() { wg.Wait(); close(recs) }()
 
 	tx := lk.Begin(now)
-	b := transform.NewBuilder(nil)
-	defer b.Release()
+	rows := rowbatch.New(nil)
+	defer rows.Reset()
 	for rec := range recs {
-		if err := putGraph(ctx, tx, b, rec, now); err != nil {
+		it := lake.Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime, Start: rec.StartDateTime}
+		if err := rows.Add(ctx, tx, it, now.UTC(), func(b *transform.Builder, at time.Time) { b.AddGraph(rec, at) }); err != nil {
 			tx.Abort()
 			return res, err
 		}
 		res.Records++
-		if tx.Len() >= batch {
+		if rows.Len() >= batch {
+			if err := rows.Flush(ctx, tx); err != nil {
+				tx.Abort()
+				return res, err
+			}
+			rows.Reset()
 			st, err := tx.Commit(ctx)
 			if err != nil {
 				return res, err
@@ -129,6 +122,10 @@ func Run(ctx context.Context, r io.Reader, lk *lake.Lake, batch, workers int, no
 		tx.Abort()
 		return res, err
 	default:
+	}
+	if err := rows.Flush(ctx, tx); err != nil {
+		tx.Abort()
+		return res, err
 	}
 	st, err := tx.Commit(ctx)
 	if err != nil {

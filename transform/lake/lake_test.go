@@ -97,7 +97,11 @@ func putGraph(tx *Tx, rec *graph.CallRecord) (Change, error) {
 		}
 	}()
 	it := Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime, Start: rec.StartDateTime}
-	return tx.Put(context.Background(), it, rows)
+	changes, err := tx.Put(context.Background(), []Item{it}, rows)
+	if err != nil {
+		return 0, err
+	}
+	return changes[0], nil
 }
 
 func put(t *testing.T, l *Lake, now time.Time, recs ...*graph.CallRecord) (Stats, []Change) {
@@ -490,10 +494,10 @@ func TestItemsOfSourcesAreApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	it := Item{Source: "other", ID: rec.ID, Start: rec.StartDateTime}
-	if _, err := tx.Put(context.Background(), it, nil); err != nil {
+	if _, err := tx.Put(context.Background(), []Item{it}, nil); err != nil {
 		t.Fatalf("same id, other source: %v", err)
 	}
-	if _, err := tx.Put(context.Background(), Item{Source: "a/b", ID: "x"}, nil); err == nil {
+	if _, err := tx.Put(context.Background(), []Item{{Source: "a/b", ID: "x"}}, nil); err == nil {
 		t.Fatal("a source with '/' was accepted")
 	}
 	if _, err := tx.Commit(context.Background()); err != nil {

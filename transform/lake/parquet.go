@@ -3,7 +3,6 @@ package lake
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -24,12 +23,6 @@ type partWriter struct {
 	rows       int64
 }
 
-// writeOnly hides the file's Close from the Parquet writer, which would
-// otherwise close it before it is synced.
-type writeOnly struct{ w io.Writer }
-
-func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
-
 func newPartWriter(final string, schema *arrow.Schema, mem memory.Allocator) (*partWriter, error) {
 	f, err := atomicfile.Create(final)
 	if err != nil {
@@ -42,7 +35,7 @@ func newPartWriter(final string, schema *arrow.Schema, mem memory.Allocator) (*p
 		parquet.WithAllocator(mem),
 		parquet.WithCreatedBy("callstats"),
 	)
-	fw, err := pqarrow.NewFileWriter(schema, writeOnly{f}, props,
+	fw, err := pqarrow.NewFileWriter(schema, f, props,
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
 	if err != nil {
 		f.Abort()

@@ -2,7 +2,9 @@ package lake
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 
+	"callstats/extract/graph"
 	"callstats/transform"
 )
 
@@ -60,7 +63,7 @@ func TestPutRejectsUndeclaredTable(t *testing.T) {
 	rows["elsewhere"] = rows["calls"]
 	tx := l.Begin(t0)
 	defer tx.Abort()
-	_, err := tx.Put(context.Background(), Item{Source: "teams", ID: rec.ID, Start: rec.StartDateTime}, rows)
+	_, err := tx.Put(context.Background(), []Item{{Source: "teams", ID: rec.ID, Start: rec.StartDateTime}}, rows)
 	if err == nil || !strings.Contains(err.Error(), `"elsewhere" is not declared`) {
 		t.Fatalf("put into an undeclared table: %v", err)
 	}
@@ -100,5 +103,91 @@ func TestOpenRejectsTableWithoutKey(t *testing.T) {
 		Options{Tables: []Table{{Name: "calls"}}})
 	if err == nil {
 		t.Fatal("a table without a key was accepted")
+	}
+}
+
+// TestPutManyItems: one Put of items on two dates, one of them unchanged,
+// files each item's rows under its date and drops the unchanged one's.
+func TestPutManyItems(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	l := open(t, dir, mem)
+	recs := samples(t) // 0, 1 and 2 on 2026-11-12; 3 the day after
+	put(t, l, t0, recs[0])
+
+	b := transform.NewBuilder(mem)
+	defer b.Release()
+	var items []Item
+	for _, r := range []*graph.CallRecord{recs[3], recs[0], recs[1]} {
+		b.AddGraph(r, t0)
+		items = append(items, Item{Source: "teams", ID: r.ID, Version: r.Version, LastModified: r.LastModifiedDateTime, Start: r.StartDateTime})
+	}
+	rows := b.RecordsByName()
+	defer func() {
+		for _, r := range rows {
+			r.Release()
+		}
+	}()
+	tx := l.Begin(t0.Add(time.Hour))
+	changes, err := tx.Put(context.Background(), items, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Change{Added, Unchanged, Added}; !slices.Equal(changes, want) {
+		t.Errorf("changes %v, want %v", changes, want)
+	}
+	if _, err := tx.Put(context.Background(), items[1:2], nil); !errors.Is(err, ErrStaged) {
+		t.Errorf("an item put twice: %v, want ErrStaged", err)
+	}
+	st, err := tx.Commit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Rows["calls"] != 2 {
+		t.Errorf("calls rows written %d, want 2 (the unchanged one dropped)", st.Rows["calls"])
+	}
+	want := []string{recs[0].ID, recs[1].ID, recs[3].ID}
+	slices.Sort(want)
+	if got := callIDs(t, l.Dir(), mem); !slices.Equal(got, want) {
+		t.Errorf("calls %v, want %v", got, want)
+	}
+	for _, id := range []string{recs[1].ID, recs[3].ID} {
+		e, _ := l.Lookup("teams", id)
+		r := recs[1]
+		if id == recs[3].ID {
+			r = recs[3]
+		}
+		if e.Date != r.StartDateTime.UTC().Format(time.DateOnly) {
+			t.Errorf("%s filed under %s", id, e.Date)
+		}
+	}
+}
+
+func TestPutRejectsRowsOfNoItem(t *testing.T) {
+	l := open(t, t.TempDir(), nil)
+	recs := samples(t)
+	b := transform.NewBuilder(nil)
+	defer b.Release()
+	for _, r := range []*graph.CallRecord{recs[0], recs[1], recs[3]} {
+		b.AddGraph(r, t0)
+	}
+	rows := b.RecordsByName()
+	defer func() {
+		for _, r := range rows {
+			r.Release()
+		}
+	}()
+	tx := l.Begin(t0)
+	defer tx.Abort()
+	// Two dates, so the rows are routed by their key; recs[1] is not an item.
+	items := []Item{{Source: "teams", ID: recs[0].ID, Start: recs[0].StartDateTime},
+		{Source: "teams", ID: recs[3].ID, Start: recs[3].StartDateTime}}
+	if _, err := tx.Put(context.Background(), items, rows); err == nil || !strings.Contains(err.Error(), "not an item of the Put") {
+		t.Fatalf("rows of no item: %v", err)
+	}
+	dup := []Item{{Source: "teams", ID: "x"}, {Source: "other", ID: "x"}}
+	if _, err := tx.Put(context.Background(), dup, nil); err == nil {
+		t.Fatal("two items with one id in one Put were accepted")
 	}
 }

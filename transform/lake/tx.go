@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // Change says what putting a record did to the lake.
@@ -123,83 +124,189 @@ type Item struct {
 	Notified time.Time
 }
 
-// PartitionDate is the partition ("2026-11-12") an item starting at start is
+// partitionDate is the partition ("2026-11-12") an item starting at start is
 // filed under: its UTC date.
-func PartitionDate(start time.Time) string { return start.UTC().Format(time.DateOnly) }
+func partitionDate(start time.Time) string { return start.UTC().Format(time.DateOnly) }
 
-// Put stages an item with its rows: per declared table (see Options.Tables),
-// a record batch whose key column holds it.ID in every row. An item that is
-// not newer than the lake's copy changes nothing but the ledger's fetch time,
-// and its rows are not written. Put retains what it keeps: the caller
-// releases rows when Put returns.
-func (tx *Tx) Put(ctx context.Context, it Item, rows map[string]arrow.RecordBatch) (Change, error) {
+// Put stages items with their rows: per declared table (see
+// Options.Tables), one record batch holding the rows of all the items, each
+// row naming its item in the table's key column. Items must have distinct
+// ids. An item that is not newer than the lake's copy changes nothing but the
+// ledger's fetch time, and its rows are dropped. Put returns what each item
+// changes, in order. An item already staged in the transaction fails the
+// whole Put with ErrStaged, staging nothing; after any other error, Abort.
+// Put retains what it keeps: the caller releases rows when Put returns.
+func (tx *Tx) Put(ctx context.Context, items []Item, rows map[string]arrow.RecordBatch) ([]Change, error) {
 	if tx.done {
-		return 0, errors.New("transaction already finished")
-	}
-	if it.Source == "" || strings.Contains(it.Source, "/") || it.ID == "" {
-		return 0, fmt.Errorf("putting %s item %q: source and id are required", it.Source, it.ID)
+		return nil, errors.New("transaction already finished")
 	}
 	for t := range rows {
 		if _, ok := tx.l.keys[t]; !ok {
-			return 0, fmt.Errorf("putting %s %s: table %q is not declared to the lake", it.Source, it.ID, t)
+			return nil, fmt.Errorf("putting rows: table %q is not declared to the lake", t)
 		}
 	}
+	byID := make(map[string]int, len(items))
+	for i, it := range items {
+		if it.Source == "" || strings.Contains(it.Source, "/") || it.ID == "" {
+			return nil, fmt.Errorf("putting %s item %q: source and id are required", it.Source, it.ID)
+		}
+		if _, dup := byID[it.ID]; dup {
+			return nil, fmt.Errorf("putting %s %s: two items of one Put share the id", it.Source, it.ID)
+		}
+		byID[it.ID] = i
+		if _, ok := tx.entries[itemKey(it.Source, it.ID)]; ok {
+			return nil, fmt.Errorf("putting %s %s: %w", it.Source, it.ID, ErrStaged)
+		}
+	}
+	changes := make([]Change, len(items))
+	dests := make([]dest, len(items))
+	for i, it := range items {
+		changes[i] = tx.stage(it)
+		dests[i] = dest{date: partitionDate(it.Start), keep: changes[i] != Unchanged}
+	}
+	for t, rec := range rows {
+		if err := tx.addRows(t, rec, byID, dests); err != nil {
+			return nil, err
+		}
+	}
+	return changes, ctx.Err()
+}
+
+// stage puts an item's ledger entry into the transaction and says what it
+// changes.
+func (tx *Tx) stage(it Item) Change {
 	e := &Entry{
 		// The ledger outlives the record: copy the id, which a decoder may
 		// have pointed into the record's whole JSON text.
 		ID: strings.Clone(it.ID), Source: strings.Clone(it.Source), Version: it.Version,
 		LastModified: it.LastModified.UTC(), Fetched: tx.now, Notified: it.Notified.UTC(),
-		Date: PartitionDate(it.Start), Group: tx.group,
+		Date: partitionDate(it.Start), Group: tx.group,
 	}
 	key := e.key()
-	if _, ok := tx.entries[key]; ok {
-		return 0, fmt.Errorf("putting %s %s: %w", it.Source, it.ID, ErrStaged)
-	}
-	change := Added
-	if old, ok := tx.l.ledger.entries[key]; ok {
-		if old.Notified.After(e.Notified) {
-			e.Notified = old.Notified
-		}
-		if !newer(e, old) {
-			refreshed := *old
-			refreshed.Fetched = tx.now
-			if e.Notified.After(refreshed.Notified) {
-				refreshed.Notified = e.Notified
-			}
-			tx.entries[key] = &refreshed
-			tx.stats.Unchanged++
-			return Unchanged, nil
-		}
-		k := groupKey(old.Date, old.Group)
-		if tx.drop[k] == nil {
-			tx.drop[k] = map[string]struct{}{}
-		}
-		tx.drop[k][key] = struct{}{}
-		change = Replaced
-		tx.stats.Replaced++
-	} else {
+	old, ok := tx.l.ledger.entries[key]
+	if !ok {
+		tx.entries[key] = e
 		tx.stats.Added++
+		return Added
 	}
-	p := tx.parts[e.Date]
+	if old.Notified.After(e.Notified) {
+		e.Notified = old.Notified
+	}
+	if !newer(e, old) {
+		refreshed := *old
+		refreshed.Fetched = tx.now
+		if e.Notified.After(refreshed.Notified) {
+			refreshed.Notified = e.Notified
+		}
+		tx.entries[key] = &refreshed
+		tx.stats.Unchanged++
+		return Unchanged
+	}
+	k := groupKey(old.Date, old.Group)
+	if tx.drop[k] == nil {
+		tx.drop[k] = map[string]struct{}{}
+	}
+	tx.drop[k][key] = struct{}{}
+	tx.entries[key] = e
+	tx.stats.Replaced++
+	return Replaced
+}
+
+// dest is where an item's rows go: its partition date, or nowhere.
+type dest struct {
+	date string
+	keep bool
+}
+
+// addRows buffers the rows of one table: whole when all the items are kept
+// and share a date (the usual case), else as slices, run by run.
+func (tx *Tx) addRows(table string, rec arrow.RecordBatch, byID map[string]int, dests []dest) error {
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	if d, ok := sameDest(dests); ok {
+		if d.keep {
+			return tx.buffer(table, d.date, rec)
+		}
+		return nil
+	}
+	key := tx.l.keys[table]
+	col := rec.Schema().FieldIndices(key)
+	if len(col) != 1 {
+		return fmt.Errorf("putting rows of %s: no %s column", table, key)
+	}
+	ids, ok := rec.Column(col[0]).(*array.String)
+	if !ok {
+		return fmt.Errorf("putting rows of %s: %s is %s, not a string", table, key, rec.Column(col[0]).DataType())
+	}
+	destOf := func(row int) (dest, error) {
+		i, ok := byID[ids.Value(row)]
+		if ids.IsNull(row) || !ok {
+			return dest{}, fmt.Errorf("putting rows of %s: row %d names %q, not an item of the Put", table, row, ids.Value(row))
+		}
+		return dests[i], nil
+	}
+	n := int(rec.NumRows())
+	for i := 0; i < n; {
+		d, err := destOf(i)
+		if err != nil {
+			return err
+		}
+		j := i + 1
+		for j < n {
+			dj, err := destOf(j)
+			if err != nil {
+				return err
+			}
+			if dj != d {
+				break
+			}
+			j++
+		}
+		if d.keep {
+			s := rec.NewSlice(int64(i), int64(j))
+			err := tx.buffer(table, d.date, s)
+			s.Release()
+			if err != nil {
+				return err
+			}
+		}
+		i = j
+	}
+	return nil
+}
+
+// sameDest reports the destination all items share, if they do.
+func sameDest(dests []dest) (dest, bool) {
+	if len(dests) == 0 {
+		return dest{}, false
+	}
+	for _, d := range dests[1:] {
+		if d != dests[0] {
+			return dest{}, false
+		}
+	}
+	return dests[0], true
+}
+
+// buffer adds rows of a table to its date's buffer, writing the buffer out
+// as a row group once it holds RowGroupRows rows.
+func (tx *Tx) buffer(table, date string, rec arrow.RecordBatch) error {
+	p := tx.parts[date]
 	if p == nil {
 		p = &datePart{}
-		tx.parts[e.Date] = p
+		tx.parts[date] = p
 	}
-	tx.entries[key] = e
-	for t, rec := range rows {
-		tr := (*p)[t]
-		if tr == nil {
-			tr = &tableRows{}
-			(*p)[t] = tr
-		}
-		tr.add(rec)
-		if tr.rows >= int64(tx.l.rowGroupRows) {
-			if err := tx.flush(e.Date, t, tr); err != nil {
-				return 0, err
-			}
-		}
+	tr := (*p)[table]
+	if tr == nil {
+		tr = &tableRows{}
+		(*p)[table] = tr
 	}
-	return change, ctx.Err()
+	tr.add(rec)
+	if tr.rows >= int64(tx.l.rowGroupRows) {
+		return tx.flush(date, table, tr)
+	}
+	return nil
 }
 
 // newer reports whether e is a later state of the call than old.
