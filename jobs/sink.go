@@ -37,6 +37,10 @@ import (
 //     returns, readers and a reopened sink see the state of the last
 //     successful commit (or the finished crashed commit, if the crash came
 //     after its commit point; never a part of it).
+//   - Readers. A reader sees the tables as one commit left them, never a
+//     commit half applied (the plain lake: under its read lock, LockFile).
+//   - One writer. A sink is written from one state directory; opening it
+//     from another fails, naming the owner (lake.ErrOtherOwner).
 //   - Idempotence. Putting the same states again changes no row: a run
 //     killed at any point and run again leaves the same rows, files and
 //     state as a run that never died.
@@ -71,8 +75,6 @@ type SinkTx interface {
 	// SetState stages a named state blob (the queue cursor, the pending
 	// list) to be replaced in the same commit.
 	SetState(name string, data []byte)
-	// Len is the number of items staged.
-	Len() int
 	// Commit makes the transaction durable and visible, and counts what it did.
 	Commit(ctx context.Context) (lake.Stats, error)
 	// Abort drops what is staged; after Commit it does nothing.

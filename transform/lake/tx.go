@@ -103,9 +103,6 @@ func newGroupName(now time.Time, seq int) string {
 	return fmt.Sprintf("part-%s-%s-%d", now.UTC().Format("20060102T150405"), hex.EncodeToString(r[:]), seq)
 }
 
-// Len is the number of calls staged (added, replaced or refreshed).
-func (tx *Tx) Len() int { return len(tx.entries) }
-
 // Item describes a record put into the lake: which item it is and which of
 // its states, so that an older state never replaces a newer one.
 type Item struct {
