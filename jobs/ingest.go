@@ -12,10 +12,6 @@ import (
 	"time"
 
 	"callstats/config"
-	"callstats/extract/graph"
-	"callstats/extract/queue"
-	"callstats/extract/ringcentral"
-	"callstats/transform/lake"
 )
 
 // Env is what a job needs besides its config.
@@ -73,16 +69,16 @@ func Reconcile(ctx context.Context, cfg *config.Config, env Env, w Window) (*Sum
 	return run(ctx, cfg, env, "reconcile", &w)
 }
 
-// runner is one run of a job: its lake, state and summary.
+// runner is one run of a job: its sink, state, sources and summary.
 type runner struct {
-	cfg    *config.Config
-	env    Env
-	log    *slog.Logger
-	lk     *lake.Lake
-	st     *runState
-	sum    *Summary
-	client *graph.Client
-	rc     *ringcentral.Client
+	cfg     *config.Config
+	env     Env
+	log     *slog.Logger
+	sink    Sink
+	st      *runState
+	sum     *Summary
+	queue   Queue
+	sources []Source
 }
 
 func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window) (*Summary, error) {
@@ -96,60 +92,39 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 		return nil, cannot(err)
 	}
 	defer lock.Release()
-	if r.lk, err = lake.Open(ctx, cfg.Output.Dir, cfg.StateDir, lake.Options{Logger: r.log}); err != nil {
+	if r.sink, err = openSink(ctx, cfg, r.log); err != nil {
 		return nil, cannot(err)
 	}
-	if r.st, err = loadRunState(r.lk); err != nil {
+	if r.st, err = loadRunState(r.sink); err != nil {
 		return nil, cannot(err)
 	}
-	if cfg.Teams != nil {
-		// The client paces by the wall clock, never by the job clock: that one
-		// stands still when CALLSTATS_NOW fixes it.
-		r.client, err = graph.NewClient(graph.ClientConfig{
-			TenantID: cfg.Teams.TenantID, ClientID: cfg.Teams.ClientID,
-			ClientSecret: cfg.Teams.ClientSecret.Reveal(),
-			GraphURL:     cfg.Teams.GraphURL, LoginURL: cfg.Teams.LoginURL,
-			Concurrency: cfg.Teams.Concurrency, MaxAttempts: cfg.Teams.MaxAttempts,
-			HTTPClient: env.HTTPClient, Logger: r.log, Wait: env.Wait,
-		})
-		if err != nil {
-			return nil, cannot(err)
-		}
+	if r.sources, err = openSources(cfg, env); err != nil {
+		return nil, cannot(err)
 	}
-
-	if rc := cfg.RingCentral; rc != nil {
-		r.rc, err = ringcentral.NewClient(ringcentral.ClientConfig{
-			ServerURL: rc.ServerURL, MediaURL: rc.MediaURL, ClientID: rc.ClientID,
-			ClientSecret: rc.ClientSecret.Reveal(), JWT: rc.JWT.Reveal(),
-			HTTPClient: env.HTTPClient, Logger: r.log, Wait: env.Wait,
-		})
-		if err != nil {
-			return nil, cannot(err)
-		}
+	if r.queue, err = openQueue(cfg, r.log); err != nil {
+		return nil, cannot(err)
 	}
 
 	next, err := r.readQueue(ctx)
 	if err != nil {
 		return r.sum, err
 	}
-	if err := r.fetchTeams(ctx, r.pendingTeams()); err != nil {
-		return r.sum, err
-	}
-	if w != nil && r.client != nil {
-		if err := r.reconcileTeams(ctx, *w); err != nil {
+	pending := r.pendingBySource()
+	for _, s := range r.sources {
+		if err := s.Fetch(ctx, r, pending[s.Name()]); err != nil {
 			return r.sum, err
 		}
-	}
-	if r.rc != nil {
-		if err := r.syncRingCentral(ctx); err != nil {
-			return r.sum, err
+		if w != nil {
+			if err := s.Reconcile(ctx, r, *w); err != nil {
+				return r.sum, err
+			}
 		}
 	}
 
 	// The final commit carries the queue cursor and the pending and failed
 	// lists, with the reconcile rows.
-	r.st.cursor = cursorState{Path: cfg.Queue.Path, Cursor: next}
-	tx := r.lk.Begin(cfg.Now())
+	r.st.cursor = next
+	tx := r.sink.Begin(cfg.Now())
 	if err := r.stageReconcile(ctx, tx); err != nil {
 		tx.Abort()
 		return r.sum, cannot(err)
@@ -164,37 +139,24 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	}
 	r.sum.Lake.Add(stats)
 	r.sum.Pending = len(r.st.pending)
-	r.sum.LakeRecords = r.lk.Len()
+	r.sum.LakeRecords = r.sink.Len()
 	r.sum.Done = true
 	return r.sum, nil
 }
 
-// readQueue reads the new part of the queue and turns every notified call
-// that the lake does not cover yet into a pending call. It returns where the
-// next run's read starts.
-func (r *runner) readQueue(ctx context.Context) (queue.Cursor, error) {
-	from := r.st.cursor.Cursor
-	if r.st.cursor.Path != r.cfg.Queue.Path {
-		from = queue.Cursor{}
-	}
-	q, err := queue.Read(ctx, r.cfg.Queue.Path, from)
+// readQueue reads what the queue notified since the last run and turns every
+// notified call that the lake does not cover yet into a pending call. It
+// returns the cursor the next run reads from.
+func (r *runner) readQueue(ctx context.Context) ([]byte, error) {
+	q, err := r.queue.Read(ctx, r.st.cursor)
 	if err != nil {
-		return queue.Cursor{}, cannot(fmt.Errorf("reading queue: %w", err))
-	}
-	for _, pe := range q.Errors {
-		r.log.Warn("skipped queue line", "error", pe.Error())
-	}
-	if q.Skipped > len(q.Errors) {
-		r.log.Warn("more queue lines skipped", "count", q.Skipped-len(q.Errors))
-	}
-	if q.Restarted {
-		r.log.Warn("queue file was replaced or truncated since the last run; reading it from the start", "path", r.cfg.Queue.Path)
+		return nil, cannot(err)
 	}
 	r.sum.QueueEntities = q.Entities
 	r.sum.QueueErrors = q.Skipped
 	r.sum.QueueCalls = len(q.Calls)
 	for _, c := range q.Calls {
-		if e, ok := r.lk.Lookup(c.Source, c.ID); ok && !c.LastNotified.After(e.Fetched) {
+		if e, ok := r.sink.Lookup(c.Source, c.ID); ok && !c.LastNotified.After(e.Fetched) {
 			r.sum.UpToDate++
 			continue
 		}
@@ -218,73 +180,22 @@ func (r *runner) readQueue(ctx context.Context) (queue.Cursor, error) {
 	return q.Next, nil
 }
 
-// pendingTeams lists the pending Teams calls, counting the calls of sources
-// that are not configured (they stay pending).
-func (r *runner) pendingTeams() []string {
-	var ids []string
+// pendingBySource sorts the pending calls by the source that reads them,
+// counting those of sources that are not configured (they stay pending).
+func (r *runner) pendingBySource() map[string][]string {
+	out := map[string][]string{}
+	for _, s := range r.sources {
+		out[s.Name()] = nil
+	}
 	for id, p := range r.st.pending {
-		switch {
-		case p.Source == queue.SourceTeams && r.client != nil:
-			ids = append(ids, id)
-		case p.Source == queue.SourceRingCentral && r.rc != nil:
-			// read by window in syncRingCentral
-		default:
+		if _, ok := out[p.Source]; !ok {
 			r.sum.NoSource++
+			continue
 		}
+		out[p.Source] = append(out[p.Source], id)
 	}
-	slices.Sort(ids)
-	return ids
-}
-
-// fetchTeams fetches pending Teams calls and commits them in batches.
-func (r *runner) fetchTeams(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
+	for _, ids := range out {
+		slices.Sort(ids)
 	}
-	now := r.cfg.Now()
-	retention := time.Duration(r.cfg.Teams.RetentionDays) * 24 * time.Hour
-	r.sum.ToFetch += len(ids)
-	prog := newProgress(r.env.Progress, "fetching Teams call records", len(ids))
-	defer prog.done()
-
-	b := r.newBatch()
-	err := r.client.FetchAll(ctx, ids, func(id string, rec *graph.CallRecord, err error) error {
-		p := r.st.pending[id]
-		p.Attempts++
-		p.LastAttempt = now
-		switch {
-		case err == nil:
-			r.sum.Fetched++
-			err := b.put(ctx, func(tx *lake.Tx) error {
-				_, err := tx.PutGraph(ctx, rec, p.LastNotified)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			delete(r.st.pending, id)
-		case errors.Is(err, graph.ErrAuth):
-			return cannot(err)
-		case errors.Is(err, graph.ErrNotFound) && now.Sub(p.FirstNotified) > retention:
-			r.sum.fail(r.st, p, now, fmt.Sprintf("not found %d days after its notification (past the %d-day retention)",
-				int(now.Sub(p.FirstNotified).Hours()/24), r.cfg.Teams.RetentionDays))
-		case errors.Is(err, graph.ErrNotFound), graph.IsRetryable(err):
-			p.LastError = err.Error()
-			r.sum.Deferred++
-			r.log.Debug("deferred call", "id", id, "error", err)
-		default:
-			r.sum.fail(r.st, p, now, err.Error())
-			r.log.Warn("call failed", "id", id, "error", err)
-		}
-		prog.step(r.sum.Deferred, len(r.sum.FailedCalls))
-		return nil
-	})
-	if err != nil {
-		b.abort()
-		if ctx.Err() != nil {
-			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
-		}
-		return err
-	}
-	return b.commit(ctx)
+	return out
 }

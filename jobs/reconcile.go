@@ -2,13 +2,12 @@ package jobs
 
 import (
 	"context"
-
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"callstats/extract/graph"
 	"callstats/transform"
@@ -21,9 +20,9 @@ const day = 24 * time.Hour
 // days an earlier run could not list completely), fetches the records that
 // were never notified or changed since their fetch, and counts, per day,
 // what was listed, notified, missed and recovered.
-func (r *runner) reconcileTeams(ctx context.Context, w Window) error {
+func (s *teamsSource) Reconcile(ctx context.Context, r *runner, w Window) error {
 	now := r.cfg.Now().UTC()
-	retention := time.Duration(r.cfg.Teams.RetentionDays) * day
+	retention := time.Duration(s.cfg.RetentionDays) * day
 	oldest := now.Add(-retention).Truncate(day).Add(day) // the first day still wholly kept
 	today := now.Truncate(day)
 	var days []time.Time
@@ -62,7 +61,7 @@ func (r *runner) reconcileTeams(ctx context.Context, w Window) error {
 	var fetch []string
 	for _, d := range days {
 		l := listing{day: d, items: map[string]graph.ListItem{}, complete: true}
-		err := r.client.List(ctx, d, d.Add(day), func(page []graph.ListItem) error {
+		err := s.client.List(ctx, d, d.Add(day), func(page []graph.ListItem) error {
 			for _, it := range page {
 				l.items[it.ID] = it
 			}
@@ -88,7 +87,7 @@ func (r *runner) reconcileTeams(ctx context.Context, w Window) error {
 			if _, ok := r.st.failed[id]; ok {
 				continue
 			}
-			e, inLake := r.lk.Lookup("teams", id)
+			e, inLake := r.sink.Lookup("teams", id)
 			switch {
 			case !inLake:
 				r.st.pending[id] = &Pending{ID: id, Source: "teams", FirstNotified: it.StartDateTime}
@@ -101,11 +100,11 @@ func (r *runner) reconcileTeams(ctx context.Context, w Window) error {
 		}
 		lists = append(lists, l)
 	}
-	if err := r.fetchTeams(ctx, fetch); err != nil {
+	if err := s.Fetch(ctx, r, fetch); err != nil {
 		return err
 	}
 	if len(days) > 0 {
-		if err := r.readCallLogs(ctx, days[0], days[len(days)-1].Add(day)); err != nil {
+		if err := s.readCallLogs(ctx, r, days[0], days[len(days)-1].Add(day)); err != nil {
 			return err
 		}
 	}
@@ -114,7 +113,7 @@ func (r *runner) reconcileTeams(ctx context.Context, w Window) error {
 		row := transform.ReconcileDay{Source: "teams", Day: l.day, Complete: l.complete, ReconciledAt: now}
 		for id := range l.items {
 			row.Listed++
-			e, inLake := r.lk.Lookup("teams", id)
+			e, inLake := r.sink.Lookup("teams", id)
 			p, pending := r.st.pending[id]
 			f, failed := r.st.failed[id]
 			notified := inLake && !e.Notified.IsZero() || pending && !p.LastNotified.IsZero() || failed && !f.LastNotified.IsZero()
@@ -139,11 +138,11 @@ func (r *runner) reconcileTeams(ctx context.Context, w Window) error {
 // stageReconcile writes the run's reconcile rows, one file per source and
 // day, leaving alone the days whose counts did not change, so that a rerun
 // changes nothing.
-func (r *runner) stageReconcile(ctx context.Context, tx *lake.Tx) error {
+func (r *runner) stageReconcile(ctx context.Context, tx SinkTx) error {
 	for _, row := range r.sum.Reconciled {
 		date := row.Day.Format(time.DateOnly)
 		same := false
-		err := lake.ScanFile(ctx, r.lk.Dir(), string(transform.Reconcile), date, row.Source, nil, func(rec arrow.RecordBatch) error {
+		err := r.sink.ScanFile(ctx, string(transform.Reconcile), date, row.Source, func(rec arrow.RecordBatch) error {
 			old, err := transform.ReadReconcileDays(rec)
 			same = err == nil && len(old) == 1 && old[0].SameCounts(row)
 			return nil
@@ -177,14 +176,8 @@ func sortedKeys[V any](m map[string]V) []string {
 // their tables; a row already in the lake is kept once, by its id. A day
 // whose log could not be read is logged: the next runs read it again, since
 // the logs trail the calls by a day or two and every run's window covers it.
-func (r *runner) readCallLogs(ctx context.Context, from, to time.Time) error {
+func (s *teamsSource) readCallLogs(ctx context.Context, r *runner, from, to time.Time) error {
 	b := r.newBatch()
-	put := func(it lake.Item, add func(*transform.Builder, time.Time)) error {
-		return b.put(ctx, func(tx *lake.Tx) error {
-			_, err := tx.Put(ctx, it, add)
-			return err
-		})
-	}
 	logErr := func(kind string, err error) error {
 		switch {
 		case err == nil:
@@ -198,11 +191,11 @@ func (r *runner) readCallLogs(ctx context.Context, from, to time.Time) error {
 		r.sum.CallLogErrors++
 		return nil
 	}
-	err := r.client.PstnCalls(ctx, from, to, func(rows []graph.PstnCall) error {
+	err := s.client.PstnCalls(ctx, from, to, func(rows []graph.PstnCall) error {
 		for i := range rows {
 			row := &rows[i]
 			it := lake.Item{Source: "pstn", ID: row.ID, Start: row.StartDateTime}
-			if err := put(it, func(b *transform.Builder, at time.Time) { b.AddPstnCall(row, at) }); err != nil {
+			if err := b.put(ctx, it, func(b *transform.Builder, at time.Time) { b.AddPstnCall(row, at) }); err != nil {
 				return err
 			}
 		}
@@ -212,11 +205,11 @@ func (r *runner) readCallLogs(ctx context.Context, from, to time.Time) error {
 		b.abort()
 		return err
 	}
-	err = r.client.DirectRoutingCalls(ctx, from, to, func(rows []graph.DirectRoutingCall) error {
+	err = s.client.DirectRoutingCalls(ctx, from, to, func(rows []graph.DirectRoutingCall) error {
 		for i := range rows {
 			row := &rows[i]
 			it := lake.Item{Source: "direct_routing", ID: row.ID, Start: row.StartDateTime}
-			if err := put(it, func(b *transform.Builder, at time.Time) { b.AddDirectRoutingCall(row, at) }); err != nil {
+			if err := b.put(ctx, it, func(b *transform.Builder, at time.Time) { b.AddDirectRoutingCall(row, at) }); err != nil {
 				return err
 			}
 		}

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
+	"callstats/config"
 	"callstats/extract/queue"
 	"callstats/extract/ringcentral"
-	"callstats/internal/atomicfile"
 	"callstats/transform"
 	"callstats/transform/lake"
 )
@@ -21,29 +18,45 @@ import (
 // the call log before it is given up and reported.
 const rcGiveUp = 7 * 24 * time.Hour
 
-// PendingRecording is a recording whose audio could not be saved yet (404
-// until RingCentral has processed it).
-type PendingRecording struct {
-	ID         string    `json:"id"`
-	ContentURI string    `json:"content_uri"`
-	Date       string    `json:"date"`
-	First      time.Time `json:"first"`
-	Attempts   int       `json:"attempts"`
-	LastError  string    `json:"last_error,omitempty"`
+// ringCentralSource reads RingCentral's company call log and recordings.
+type ringCentralSource struct {
+	cfg    *config.RingCentral
+	client *ringcentral.Client
 }
 
-// syncRingCentral reads the company call log over the days the queued
-// sessions name plus the lookback, writes every record (the latest state of
-// each wins), saves recordings when configured, and counts per day the
-// sessions the log holds against those notified.
-func (r *runner) syncRingCentral(ctx context.Context) error {
-	rc := r.cfg.RingCentral
+func newRingCentralSource(cfg *config.Config, env Env) (Source, error) {
+	rc := cfg.RingCentral
+	if rc == nil {
+		return nil, nil
+	}
+	client, err := ringcentral.NewClient(ringcentral.ClientConfig{
+		ServerURL: rc.ServerURL, MediaURL: rc.MediaURL, ClientID: rc.ClientID,
+		ClientSecret: rc.ClientSecret.Reveal(), JWT: rc.JWT.Reveal(),
+		HTTPClient: env.HTTPClient, Logger: env.logger(), Wait: env.Wait,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ringCentralSource{cfg: rc, client: client}, nil
+}
+
+func (s *ringCentralSource) Name() string { return queue.SourceRingCentral }
+
+// Reconcile adds nothing: Fetch reads the call log by whole windows, which
+// reconciles every day it covers.
+func (s *ringCentralSource) Reconcile(context.Context, *runner, Window) error { return nil }
+
+// Fetch reads the company call log over the days the queued sessions name
+// plus the lookback, writes every record (the latest state of each wins),
+// saves recordings when configured, and counts per day the sessions the log
+// holds against those notified.
+func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) error {
+	rc := s.cfg
 	now := r.cfg.Now().UTC()
 	var days []time.Time
-	for _, p := range r.st.pending {
-		if p.Source == queue.SourceRingCentral {
-			days = append(days, p.FirstNotified, p.LastNotified)
-		}
+	for _, id := range ids {
+		p := r.st.pending[id]
+		days = append(days, p.FirstNotified, p.LastNotified)
 	}
 	for _, s := range sortedKeys(r.st.rcIncomplete) {
 		if d, err := time.Parse(time.DateOnly, s); err == nil {
@@ -62,15 +75,12 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 	put := func(rec *ringcentral.Record, notified time.Time) error {
 		it := lake.Item{Source: queue.SourceRingCentral, ID: rec.ID, LastModified: rec.LastModifiedTime,
 			Start: rec.StartTime, Notified: notified}
-		return b.put(ctx, func(tx *lake.Tx) error {
-			_, err := tx.Put(ctx, it, func(b *transform.Builder, at time.Time) { b.AddRingCentral(rec, at) })
-			return err
-		})
+		return b.put(ctx, it, func(b *transform.Builder, at time.Time) { b.AddRingCentral(rec, at) })
 	}
 	prog := newProgress(r.env.Progress, "reading the RingCentral call log", 0)
 	defer prog.done()
 	for _, w := range windows {
-		err := r.rc.CallLog(ctx, w.From, w.To, func(recs []ringcentral.Record) error {
+		err := s.client.CallLog(ctx, w.From, w.To, func(recs []ringcentral.Record) error {
 			for i := range recs {
 				rec := &recs[i]
 				sid := rec.TelephonySessionID
@@ -94,7 +104,7 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 				dc.sessions[sid] = append(dc.sessions[sid], rec.ID)
 				if rc.DownloadRecordings {
 					for _, rg := range rec.Recordings() {
-						if _, ok := r.st.recordings[rg.ID]; !ok && !r.recordingSaved(rec.StartTime, rg.ID) {
+						if _, ok := r.st.recordings[rg.ID]; !ok && !r.recordingSaved(transform.PartitionDate(rec.StartTime), rg.ID) {
 							r.st.recordings[rg.ID] = &PendingRecording{ID: rg.ID, ContentURI: rg.ContentURI,
 								Date: transform.PartitionDate(rec.StartTime), First: now}
 						}
@@ -166,7 +176,7 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 			row.Listed++
 			notified := false
 			for _, id := range ids {
-				if e, ok := r.lk.Lookup(queue.SourceRingCentral, id); ok && !e.Notified.IsZero() {
+				if e, ok := r.sink.Lookup(queue.SourceRingCentral, id); ok && !e.Notified.IsZero() {
 					notified = true
 					break
 				}
@@ -181,7 +191,7 @@ func (r *runner) syncRingCentral(ctx context.Context) error {
 		r.sum.Reconciled = append(r.sum.Reconciled, row)
 	}
 	if rc.DownloadRecordings {
-		return r.saveRecordings(ctx)
+		return s.saveRecordings(ctx, r)
 	}
 	return nil
 }
@@ -198,62 +208,4 @@ func covers(ws []ringcentral.Window, d, now time.Time) bool {
 		}
 	}
 	return false
-}
-
-func (r *runner) recordingPath(date, id, ext string) string {
-	return filepath.Join(r.cfg.Output.Dir, "recordings", "date="+date, id+"."+ext)
-}
-
-func (r *runner) recordingSaved(start time.Time, id string) bool {
-	date := transform.PartitionDate(start)
-	for _, ext := range []string{"mp3", "wav"} {
-		if _, err := os.Stat(r.recordingPath(date, id, ext)); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
-// saveRecordings downloads pending recordings; those not ready stay pending.
-func (r *runner) saveRecordings(ctx context.Context) error {
-	for _, id := range sortedKeys(r.st.recordings) {
-		pr := r.st.recordings[id]
-		pr.Attempts++
-		err := r.saveRecording(ctx, pr)
-		switch {
-		case err == nil:
-			delete(r.st.recordings, id)
-			r.sum.RecordingsSaved++
-		case errors.Is(err, ringcentral.ErrAuth):
-			return cannot(err)
-		case ctx.Err() != nil:
-			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
-		default:
-			pr.LastError = err.Error()
-			r.log.Debug("recording not saved yet", "id", id, "error", err)
-		}
-	}
-	r.sum.RecordingsPending = len(r.st.recordings)
-	return nil
-}
-
-// saveRecording streams one recording into place atomically.
-func (r *runner) saveRecording(ctx context.Context, pr *PendingRecording) error {
-	body, ctype, err := r.rc.Recording(ctx, pr.ContentURI)
-	if err != nil {
-		return fmt.Errorf("recording %s: %w", pr.ID, err)
-	}
-	defer body.Close()
-	ext, err := ringcentral.RecordingExt(ctype)
-	if err != nil {
-		return fmt.Errorf("recording %s: %w", pr.ID, err)
-	}
-	final := r.recordingPath(pr.Date, pr.ID, ext)
-	if err := atomicfile.Write(final, func(w io.Writer) error {
-		_, err := io.Copy(w, body)
-		return err
-	}); err != nil {
-		return fmt.Errorf("saving recording %s: %w", pr.ID, err)
-	}
-	return nil
 }

@@ -6,9 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"callstats/extract/queue"
-	"callstats/transform/lake"
 )
 
 // State files, committed with the lake in the same transaction.
@@ -47,15 +44,9 @@ type Failed struct {
 	Reason       string    `json:"reason"`
 }
 
-// cursorState is where the last run stopped reading the queue file.
-type cursorState struct {
-	Path   string       `json:"path"`
-	Cursor queue.Cursor `json:"cursor"`
-}
-
 // runState is the part of the state the ingest job keeps between runs.
 type runState struct {
-	cursor       cursorState
+	cursor       []byte // the queue's, opaque
 	pending      map[string]*Pending
 	failed       map[string]*Failed
 	incomplete   map[string]bool // UTC days, YYYY-MM-DD
@@ -63,15 +54,12 @@ type runState struct {
 	recordings   map[string]*PendingRecording
 }
 
-func loadRunState(lk *lake.Lake) (*runState, error) {
+func loadRunState(lk Sink) (*runState, error) {
 	st := &runState{pending: map[string]*Pending{}, failed: map[string]*Failed{}, incomplete: map[string]bool{},
 		rcIncomplete: map[string]bool{}, recordings: map[string]*PendingRecording{}}
-	if b, err := lk.ReadState(cursorFile); err != nil {
+	var err error
+	if st.cursor, err = lk.ReadState(cursorFile); err != nil {
 		return nil, err
-	} else if b != nil {
-		if err := json.Unmarshal(b, &st.cursor); err != nil {
-			return nil, fmt.Errorf("state %s: %w", cursorFile, err)
-		}
 	}
 	var pend []*Pending
 	if err := readJSON(lk, pendingFile, &pend); err != nil {
@@ -111,7 +99,7 @@ func loadRunState(lk *lake.Lake) (*runState, error) {
 	return st, nil
 }
 
-func readJSON(lk *lake.Lake, name string, v any) error {
+func readJSON(lk Sink, name string, v any) error {
 	b, err := lk.ReadState(name)
 	if err != nil || b == nil {
 		return err
@@ -123,12 +111,8 @@ func readJSON(lk *lake.Lake, name string, v any) error {
 }
 
 // stage puts the run state into a transaction.
-func (st *runState) stage(tx *lake.Tx) error {
-	c, err := json.MarshalIndent(st.cursor, "", "  ")
-	if err != nil {
-		return err
-	}
-	tx.SetState(cursorFile, c)
+func (st *runState) stage(tx SinkTx) error {
+	tx.SetState(cursorFile, st.cursor)
 	pend := sortedValues(st.pending, func(p *Pending) string { return p.Source + "/" + p.ID })
 	b, err := json.MarshalIndent(pend, "", "  ")
 	if err != nil {

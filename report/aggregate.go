@@ -9,6 +9,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"callstats/transform/lake"
 )
 
 // Aggregation: one pass over the partitions that can hold the report week
@@ -317,6 +319,13 @@ func aggregateScope(ctx context.Context, dir string, w *window, mem memory.Alloc
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
+	// The lake's read lock, for the whole read: an ingest committing
+	// meanwhile never removes a file listed here.
+	release, err := lake.ReadLock(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	// Partitions: every UTC day that can hold a call starting in either week,
 	// and one more day each side.
 	from := midnight(time.UnixMicro(w.start[prev]).UTC()).AddDate(0, 0, -1)
@@ -357,7 +366,7 @@ func aggregateScope(ctx context.Context, dir string, w *window, mem memory.Alloc
 			jobs = append(jobs, job{t, f})
 		}
 	}
-	err := runPool(ctx, scanners, jobs, func(ctx context.Context, sc *scanner, j job) error {
+	err = runPool(ctx, scanners, jobs, func(ctx context.Context, sc *scanner, j job) error {
 		switch j.table {
 		case tCalls:
 			return sc.calls(ctx, j.f)

@@ -25,7 +25,7 @@ import (
 // ingestWeeks ingests generated weeks into a new lake under dir through the
 // real write path (decode, flatten, lake commit) and returns the lake directory.
 func ingestWeeks(dir string, weeks ...graphgen.Options) (string, error) {
-	lk, err := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{})
+	lk, err := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{Tables: pipeline.Tables()})
 	if err != nil {
 		return "", err
 	}

@@ -94,6 +94,17 @@ func (b *Builder) Records() map[Table]arrow.RecordBatch {
 	return out
 }
 
+// RecordsByName is Records keyed by table name, the shape the lake's Put
+// takes.
+func (b *Builder) RecordsByName() map[string]arrow.RecordBatch {
+	recs := b.Records()
+	out := make(map[string]arrow.RecordBatch, len(recs))
+	for t, r := range recs {
+		out[string(t)] = r
+	}
+	return out
+}
+
 // presize reserves room in rb's field builders for a batch like rec.
 func presize(rb *array.RecordBuilder, rec arrow.RecordBatch) {
 	n := int(rec.NumRows())

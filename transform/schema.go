@@ -45,6 +45,17 @@ var CallLogTables = []Table{PstnCalls, DirectRoutingCalls}
 // which holds per-day counts rather than rows of calls, is not among them.
 var AllTables = []Table{Calls, Participants, Sessions, Streams, Legs, PstnCalls, DirectRoutingCalls}
 
+// KeyColumn names the column of table t that holds the id of the item a row
+// belongs to: id for the call-log tables (a row is its own item), call_id
+// for the tables of calls.
+func KeyColumn(t Table) string {
+	switch t {
+	case PstnCalls, DirectRoutingCalls:
+		return "id"
+	}
+	return "call_id"
+}
+
 // Schema returns the Arrow schema of table t, or nil if t is not a table.
 // The returned schema is shared and must not be modified.
 func Schema(t Table) *arrow.Schema { return schemas[t] }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"callstats/internal/atomicfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -20,7 +22,9 @@ func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	if *update {
-		writeAtomic(t, path, got)
+		if err := atomicfile.WriteFile(path, got); err != nil {
+			t.Fatal(err)
+		}
 		return
 	}
 	want, err := os.ReadFile(path)
@@ -29,32 +33,6 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the output (run go test -update to accept):\n%s", path, lineDiff(want, got))
-	}
-}
-
-func writeAtomic(t *testing.T, path string, data []byte) {
-	t.Helper()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		t.Fatal(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		t.Fatal(err)
-	}
-	if err := tmp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -83,7 +83,7 @@ func run(args []string) error {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	lk, err := lake.Open(context.Background(), filepath.Join(*dir, "lake"), filepath.Join(*dir, "state"), lake.Options{})
+	lk, err := lake.Open(context.Background(), filepath.Join(*dir, "lake"), filepath.Join(*dir, "state"), lake.Options{Tables: pipeline.Tables()})
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"callstats/extract/graph"
+	"callstats/transform"
 	"callstats/transform/lake"
+	"callstats/transform/rowbatch"
 )
 
 // Result is what a run did.
@@ -20,6 +22,15 @@ type Result struct {
 	Records int
 	Bytes   int64
 	Stats   lake.Stats
+}
+
+// Tables declares the lake's tables of call rows, for lake.Options.
+func Tables() []lake.Table {
+	out := make([]lake.Table, 0, len(transform.AllTables))
+	for _, t := range transform.AllTables {
+		out = append(out, lake.Table{Name: string(t), Key: transform.KeyColumn(t)})
+	}
+	return out
 }
 
 // Run decodes every line of r with workers goroutines, puts the records into
@@ -83,13 +94,21 @@ func Run(ctx context.Context, r io.Reader, lk *lake.Lake, batch, workers int, no
 	go func() { wg.Wait(); close(recs) }()
 
 	tx := lk.Begin(now)
+	rows := rowbatch.New(nil)
+	defer rows.Reset()
 	for rec := range recs {
-		if _, err := tx.PutGraph(ctx, rec, time.Time{}); err != nil {
+		it := lake.Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime, Start: rec.StartDateTime}
+		if err := rows.Add(ctx, tx, it, now.UTC(), func(b *transform.Builder, at time.Time) { b.AddGraph(rec, at) }); err != nil {
 			tx.Abort()
 			return res, err
 		}
 		res.Records++
-		if tx.Len() >= batch {
+		if rows.Len() >= batch {
+			if err := rows.Flush(ctx, tx); err != nil {
+				tx.Abort()
+				return res, err
+			}
+			rows.Reset()
 			st, err := tx.Commit(ctx)
 			if err != nil {
 				return res, err
@@ -103,6 +122,10 @@ func Run(ctx context.Context, r io.Reader, lk *lake.Lake, batch, workers int, no
 		tx.Abort()
 		return res, err
 	default:
+	}
+	if err := rows.Flush(ctx, tx); err != nil {
+		tx.Abort()
+		return res, err
 	}
 	st, err := tx.Commit(ctx)
 	if err != nil {

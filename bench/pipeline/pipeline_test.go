@@ -54,7 +54,7 @@ func TestRunWritesEveryRecord(t *testing.T) {
 	}
 	f.Close()
 	dir := t.TempDir()
-	lk, err := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{Allocator: mem})
+	lk, err := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{Allocator: mem, Tables: Tables()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestRunReportsBrokenLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "in.jsonl")
 	os.WriteFile(path, []byte("{\"id\":\"x\"\n"), 0o644)
 	dir := t.TempDir()
-	lk, _ := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{})
+	lk, _ := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{Tables: Tables()})
 	in, _ := os.Open(path)
 	defer in.Close()
 	if _, err := Run(context.Background(), in, lk, 100, 2, start); err == nil {
@@ -99,7 +99,7 @@ func BenchmarkPipeline(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		dir := b.TempDir()
-		lk, err := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{})
+		lk, err := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{Tables: Tables()})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -48,5 +49,64 @@ func assertOnly(t *testing.T, dir, name string) {
 			names = append(names, e.Name())
 		}
 		t.Fatalf("directory holds %v, want only %s", names, name)
+	}
+}
+
+// TestWriteKeepsUmaskMode: a written file has the mode os.Create would give
+// it (0666 less the umask), not a fixed one.
+func TestWriteKeepsUmaskMode(t *testing.T) {
+	for _, tc := range []struct {
+		umask int
+		want  os.FileMode
+	}{
+		{0o022, 0o644},
+		{0o027, 0o640},
+		{0o077, 0o600},
+	} {
+		old := syscall.Umask(tc.umask)
+		path := filepath.Join(t.TempDir(), "f.xlsx")
+		err := WriteFile(path, []byte("x"))
+		syscall.Umask(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != tc.want {
+			t.Errorf("umask %03o: mode %03o, want %03o", tc.umask, got, tc.want)
+		}
+	}
+}
+
+func TestSyncThenRenameLater(t *testing.T) {
+	dir := t.TempDir()
+	final := filepath.Join(dir, "part.parquet")
+	f, err := Create(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("staged"))
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if !IsTemp(filepath.Base(f.TempPath())) || filepath.Dir(f.TempPath()) != dir {
+		t.Fatalf("temp path %s is not a hidden temp name beside %s", f.TempPath(), final)
+	}
+	if _, err := os.Stat(final); !os.IsNotExist(err) {
+		t.Fatalf("Sync put the file in place: %v", err)
+	}
+	if got, _ := os.ReadFile(f.TempPath()); string(got) != "staged" {
+		t.Fatalf("staged content %q", got)
+	}
+	f.Abort()
+	assertNone(t, dir)
+}
+
+func assertNone(t *testing.T, dir string) {
+	t.Helper()
+	if es, _ := os.ReadDir(dir); len(es) != 0 {
+		t.Fatalf("directory holds %d files, want none", len(es))
 	}
 }

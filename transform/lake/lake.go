@@ -36,6 +36,17 @@ type Lake struct {
 	log      *slog.Logger
 	ledger   *ledger
 	seq      int
+	// keys maps each declared table to its key column.
+	keys         map[string]string
+	rowGroupRows int
+}
+
+// Table declares a table whose rows belong to items: its name (the
+// directory under the lake) and its key, the string column that holds the id
+// of the item a row belongs to. When a newer state of an item replaces an
+// older one, the older rows are found by that column.
+type Table struct {
+	Name, Key string
 }
 
 // Options configure Open.
@@ -44,8 +55,11 @@ type Options struct {
 	Allocator memory.Allocator
 	// Logger for recovery notes; nil discards.
 	Logger *slog.Logger
-	// RowGroupRows is how many rows of a table are buffered before they are
-	// written out as a row group; 0 means 64Ki.
+	// Tables declares every table items put rows into. Every table of the
+	// lake that holds rows of items must be declared.
+	Tables []Table
+	// RowGroupRows is how many rows of a table (per partition date) are
+	// buffered before they are written out as a row group; 0 means 64Ki.
 	RowGroupRows int
 }
 
@@ -76,7 +90,20 @@ func Open(ctx context.Context, dir, stateDir string, opts Options) (*Lake, error
 			return nil, fmt.Errorf("opening lake: %w", err)
 		}
 	}
-	l := &Lake{dir: dir, stateDir: stateDir, mem: opts.Allocator, log: opts.Logger}
+	if opts.RowGroupRows <= 0 {
+		opts.RowGroupRows = 64 << 10
+	}
+	l := &Lake{dir: dir, stateDir: stateDir, mem: opts.Allocator, log: opts.Logger,
+		keys: map[string]string{}, rowGroupRows: opts.RowGroupRows}
+	for _, t := range opts.Tables {
+		if t.Name == "" || t.Key == "" || strings.ContainsAny(t.Name, `/\`) {
+			return nil, fmt.Errorf("opening lake: table %q with key %q: a name and a key are required", t.Name, t.Key)
+		}
+		l.keys[t.Name] = t.Key
+	}
+	if err := l.claim(); err != nil {
+		return nil, fmt.Errorf("opening lake: %w", err)
+	}
 	if err := l.recover(ctx); err != nil {
 		return nil, err
 	}
@@ -125,7 +152,7 @@ func (l *Lake) recover(ctx context.Context) error {
 		}
 		l.log.Warn("finishing a commit interrupted by a crash", "journal", l.journalPath(),
 			"renames", len(j.Renames), "removes", len(j.Removes))
-		if err := l.apply(&j); err != nil {
+		if err := l.apply(ctx, &j); err != nil {
 			return fmt.Errorf("recovering lake: %w", err)
 		}
 	case !errors.Is(err, fs.ErrNotExist):
@@ -137,7 +164,7 @@ func (l *Lake) recover(ctx context.Context) error {
 	// directory (run records, delivery records) are theirs to manage.
 	n := 0
 	remove := func(p string, d fs.DirEntry) error {
-		if !d.IsDir() && isTmp(d.Name()) {
+		if !d.IsDir() && atomicfile.IsTemp(d.Name()) {
 			n++
 			return os.Remove(p)
 		}
@@ -176,8 +203,14 @@ func (l *Lake) recover(ctx context.Context) error {
 }
 
 // apply carries out a journal; every step may be repeated, so a crash while
-// applying is healed by applying again.
-func (l *Lake) apply(j *journal) error {
+// applying is healed by applying again. Readers are kept out meanwhile (see
+// LockFile).
+func (l *Lake) apply(ctx context.Context, j *journal) error {
+	release, err := l.lockApply(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	dirs := map[string]bool{}
 	for _, r := range j.Renames {
 		err := os.Rename(r.From, r.To)

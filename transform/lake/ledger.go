@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"callstats/internal/atomicfile"
 )
 
 // Entry is what the ledger knows of one item in the lake: a call record, or a
@@ -62,7 +64,7 @@ func loadLedger(dir string) (*ledger, error) {
 		return nil, fmt.Errorf("reading ledger: %w", err)
 	}
 	for _, n := range names {
-		if n.IsDir() || !strings.HasSuffix(n.Name(), ".jsonl") || isTmp(n.Name()) {
+		if n.IsDir() || !strings.HasSuffix(n.Name(), ".jsonl") || atomicfile.IsTemp(n.Name()) {
 			continue
 		}
 		if err := l.loadShard(filepath.Join(dir, n.Name())); err != nil {

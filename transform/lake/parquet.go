@@ -1,11 +1,8 @@
 package lake
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -14,33 +11,23 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"callstats/internal/atomicfile"
 )
 
 // partWriter streams record batches of one table into one staged Parquet file.
 type partWriter struct {
 	tmp, final string
-	f          *os.File
-	bw         *bufio.Writer
+	f          *atomicfile.File
 	fw         *pqarrow.FileWriter
 	rows       int64
 }
 
-// writeOnly hides the file's Close from the Parquet writer, which would
-// otherwise close it before it is synced.
-type writeOnly struct{ w *bufio.Writer }
-
-func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
-
 func newPartWriter(final string, schema *arrow.Schema, mem memory.Allocator) (*partWriter, error) {
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-		return nil, err
-	}
-	tmp := tmpName(final)
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := atomicfile.Create(final)
 	if err != nil {
 		return nil, err
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
 	props := parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithDictionaryDefault(true),
@@ -48,14 +35,13 @@ func newPartWriter(final string, schema *arrow.Schema, mem memory.Allocator) (*p
 		parquet.WithAllocator(mem),
 		parquet.WithCreatedBy("callstats"),
 	)
-	fw, err := pqarrow.NewFileWriter(schema, writeOnly{bw}, props,
+	fw, err := pqarrow.NewFileWriter(schema, f, props,
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
 	if err != nil {
-		f.Close()
-		os.Remove(tmp)
+		f.Abort()
 		return nil, err
 	}
-	return &partWriter{tmp: tmp, final: final, f: f, bw: bw, fw: fw}, nil
+	return &partWriter{tmp: f.TempPath(), final: final, f: f, fw: fw}, nil
 }
 
 func (w *partWriter) write(rec arrow.RecordBatch) error {
@@ -71,28 +57,17 @@ func (w *partWriter) write(rec arrow.RecordBatch) error {
 
 // finish writes the footer and makes the staged file durable.
 func (w *partWriter) finish() error {
-	err := w.fw.Close()
-	if err == nil {
-		err = w.bw.Flush()
-	}
-	if err == nil {
-		err = w.f.Sync()
-	}
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(w.tmp)
+	if err := w.fw.Close(); err != nil {
+		w.f.Abort()
 		return fmt.Errorf("writing %s: %w", w.final, err)
 	}
-	return nil
+	return w.f.Sync()
 }
 
 // abort drops the staged file.
 func (w *partWriter) abort() {
 	w.fw.Close()
-	w.f.Close()
-	os.Remove(w.tmp)
+	w.f.Abort()
 }
 
 // readParquet calls fn with every record batch of a Parquet file.

@@ -22,12 +22,18 @@ func Files(dir, table string) ([]string, error) {
 	return files, nil
 }
 
-// Scan calls fn with every record batch of a table in a lake. The batch is
-// released when fn returns; retain what you keep.
+// Scan calls fn with every record batch of a table in a lake, holding the
+// lake's read lock (see LockFile). The batch is released when fn returns;
+// retain what you keep.
 func Scan(ctx context.Context, dir, table string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
+	release, err := ReadLock(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	files, err := Files(dir, table)
 	if err != nil {
 		return err
@@ -54,4 +60,9 @@ func ScanFile(ctx context.Context, dir, table, date, name string, mem memory.All
 		return nil
 	}
 	return readParquet(ctx, path, mem, fn)
+}
+
+// ScanFile is the package's ScanFile on this lake, with its allocator.
+func (l *Lake) ScanFile(ctx context.Context, table, date, name string, fn func(arrow.RecordBatch) error) error {
+	return ScanFile(ctx, l.dir, table, date, name, l.mem, fn)
 }

@@ -4,20 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-
-	"callstats/extract/graph"
-	"callstats/internal/atomicfile"
-	"callstats/transform"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // Change says what putting a record did to the lake.
@@ -80,17 +74,13 @@ type Tx struct {
 	state   map[string][]byte
 	files   []*partWriter // whole partition files replaced by PutFile
 	stats   Stats
-	rowCap  int
 	done    bool
 }
 
-// datePart holds the rows being staged for one partition date.
-type datePart struct {
-	b       *transform.Builder
-	writers map[transform.Table]*partWriter
-}
+// datePart holds the rows being staged for one partition date, per table.
+type datePart map[string]*tableRows
 
-// Begin starts a transaction; now stamps ingested_at and the ledger's fetch time.
+// Begin starts a transaction; now stamps the ledger's fetch time.
 func (l *Lake) Begin(now time.Time) *Tx {
 	l.seq++
 	return &Tx{
@@ -102,7 +92,6 @@ func (l *Lake) Begin(now time.Time) *Tx {
 		drop:    map[string]map[string]struct{}{},
 		state:   map[string][]byte{},
 		stats:   Stats{Rows: map[string]int64{}},
-		rowCap:  64 << 10,
 	}
 }
 
@@ -114,13 +103,12 @@ func newGroupName(now time.Time, seq int) string {
 	return fmt.Sprintf("part-%s-%s-%d", now.UTC().Format("20060102T150405"), hex.EncodeToString(r[:]), seq)
 }
 
-// Len is the number of calls staged (added, replaced or refreshed).
-func (tx *Tx) Len() int { return len(tx.entries) }
-
 // Item describes a record put into the lake: which item it is and which of
 // its states, so that an older state never replaces a newer one.
 type Item struct {
-	Source string // "teams", "ringcentral", "pstn", "direct_routing"
+	// Source is the kind of item (such as "teams" or "pstn"); it must not
+	// contain '/'. Items of different sources never replace each other.
+	Source string
 	ID     string
 	// Version and LastModified order the states of an item: a higher version
 	// wins, then a later LastModified. Log rows that never change leave both zero.
@@ -133,72 +121,189 @@ type Item struct {
 	Notified time.Time
 }
 
-// PutGraph stages a Teams call record, notified at the given time (zero if
-// it was not notified).
-func (tx *Tx) PutGraph(ctx context.Context, rec *graph.CallRecord, notified time.Time) (Change, error) {
-	it := Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime,
-		Start: rec.StartDateTime, Notified: notified}
-	return tx.Put(ctx, it, func(b *transform.Builder, ingestedAt time.Time) { b.AddGraph(rec, ingestedAt) })
+// partitionDate is the partition ("2026-11-12") an item starting at start is
+// filed under: its UTC date.
+func partitionDate(start time.Time) string { return start.UTC().Format(time.DateOnly) }
+
+// Put stages items with their rows: per declared table (see
+// Options.Tables), one record batch holding the rows of all the items, each
+// row naming its item in the table's key column. Items must have distinct
+// ids. An item that is not newer than the lake's copy changes nothing but the
+// ledger's fetch time, and its rows are dropped. Put returns what each item
+// changes, in order. An item already staged in the transaction fails the
+// whole Put with ErrStaged, staging nothing; after any other error, Abort.
+// Put retains what it keeps: the caller releases rows when Put returns.
+func (tx *Tx) Put(ctx context.Context, items []Item, rows map[string]arrow.RecordBatch) ([]Change, error) {
+	if tx.done {
+		return nil, errors.New("transaction already finished")
+	}
+	for t := range rows {
+		if _, ok := tx.l.keys[t]; !ok {
+			return nil, fmt.Errorf("putting rows: table %q is not declared to the lake", t)
+		}
+	}
+	byID := make(map[string]int, len(items))
+	for i, it := range items {
+		if it.Source == "" || strings.Contains(it.Source, "/") || it.ID == "" {
+			return nil, fmt.Errorf("putting %s item %q: source and id are required", it.Source, it.ID)
+		}
+		if _, dup := byID[it.ID]; dup {
+			return nil, fmt.Errorf("putting %s %s: two items of one Put share the id", it.Source, it.ID)
+		}
+		byID[it.ID] = i
+		if _, ok := tx.entries[itemKey(it.Source, it.ID)]; ok {
+			return nil, fmt.Errorf("putting %s %s: %w", it.Source, it.ID, ErrStaged)
+		}
+	}
+	changes := make([]Change, len(items))
+	dests := make([]dest, len(items))
+	for i, it := range items {
+		changes[i] = tx.stage(it)
+		dests[i] = dest{date: partitionDate(it.Start), keep: changes[i] != Unchanged}
+	}
+	for t, rec := range rows {
+		if err := tx.addRows(t, rec, byID, dests); err != nil {
+			return nil, err
+		}
+	}
+	return changes, ctx.Err()
 }
 
-// Put stages an item whose rows add writes into a builder. An item that is
-// not newer than the lake's copy changes nothing but the ledger's fetch time.
-func (tx *Tx) Put(ctx context.Context, it Item, add func(b *transform.Builder, ingestedAt time.Time)) (Change, error) {
-	if tx.done {
-		return 0, errors.New("transaction already finished")
-	}
-	if it.Source == "" || strings.Contains(it.Source, "/") || it.ID == "" {
-		return 0, fmt.Errorf("putting %s item %q: source and id are required", it.Source, it.ID)
-	}
+// stage puts an item's ledger entry into the transaction and says what it
+// changes.
+func (tx *Tx) stage(it Item) Change {
 	e := &Entry{
 		// The ledger outlives the record: copy the id, which a decoder may
 		// have pointed into the record's whole JSON text.
 		ID: strings.Clone(it.ID), Source: strings.Clone(it.Source), Version: it.Version,
 		LastModified: it.LastModified.UTC(), Fetched: tx.now, Notified: it.Notified.UTC(),
-		Date: transform.PartitionDate(it.Start), Group: tx.group,
+		Date: partitionDate(it.Start), Group: tx.group,
 	}
 	key := e.key()
-	if _, ok := tx.entries[key]; ok {
-		return 0, fmt.Errorf("putting %s %s: %w", it.Source, it.ID, ErrStaged)
-	}
-	change := Added
-	if old, ok := tx.l.ledger.entries[key]; ok {
-		if old.Notified.After(e.Notified) {
-			e.Notified = old.Notified
-		}
-		if !newer(e, old) {
-			refreshed := *old
-			refreshed.Fetched = tx.now
-			if e.Notified.After(refreshed.Notified) {
-				refreshed.Notified = e.Notified
-			}
-			tx.entries[key] = &refreshed
-			tx.stats.Unchanged++
-			return Unchanged, nil
-		}
-		k := groupKey(old.Date, old.Group)
-		if tx.drop[k] == nil {
-			tx.drop[k] = map[string]struct{}{}
-		}
-		tx.drop[k][key] = struct{}{}
-		change = Replaced
-		tx.stats.Replaced++
-	} else {
+	old, ok := tx.l.ledger.entries[key]
+	if !ok {
+		tx.entries[key] = e
 		tx.stats.Added++
+		return Added
 	}
-	p := tx.parts[e.Date]
-	if p == nil {
-		p = &datePart{b: transform.NewBuilder(tx.l.mem), writers: map[transform.Table]*partWriter{}}
-		tx.parts[e.Date] = p
+	if old.Notified.After(e.Notified) {
+		e.Notified = old.Notified
 	}
-	add(p.b, tx.now)
+	if !newer(e, old) {
+		refreshed := *old
+		refreshed.Fetched = tx.now
+		if e.Notified.After(refreshed.Notified) {
+			refreshed.Notified = e.Notified
+		}
+		tx.entries[key] = &refreshed
+		tx.stats.Unchanged++
+		return Unchanged
+	}
+	k := groupKey(old.Date, old.Group)
+	if tx.drop[k] == nil {
+		tx.drop[k] = map[string]struct{}{}
+	}
+	tx.drop[k][key] = struct{}{}
 	tx.entries[key] = e
-	if tx.maxRows(p) >= tx.rowCap {
-		if err := tx.flush(e.Date, p); err != nil {
-			return 0, err
+	tx.stats.Replaced++
+	return Replaced
+}
+
+// dest is where an item's rows go: its partition date, or nowhere.
+type dest struct {
+	date string
+	keep bool
+}
+
+// addRows buffers the rows of one table: whole when all the items are kept
+// and share a date (the usual case), else as slices, run by run.
+func (tx *Tx) addRows(table string, rec arrow.RecordBatch, byID map[string]int, dests []dest) error {
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	if d, ok := sameDest(dests); ok {
+		if d.keep {
+			return tx.buffer(table, d.date, rec)
+		}
+		return nil
+	}
+	key := tx.l.keys[table]
+	col := rec.Schema().FieldIndices(key)
+	if len(col) != 1 {
+		return fmt.Errorf("putting rows of %s: no %s column", table, key)
+	}
+	ids, ok := rec.Column(col[0]).(*array.String)
+	if !ok {
+		return fmt.Errorf("putting rows of %s: %s is %s, not a string", table, key, rec.Column(col[0]).DataType())
+	}
+	destOf := func(row int) (dest, error) {
+		i, ok := byID[ids.Value(row)]
+		if ids.IsNull(row) || !ok {
+			return dest{}, fmt.Errorf("putting rows of %s: row %d names %q, not an item of the Put", table, row, ids.Value(row))
+		}
+		return dests[i], nil
+	}
+	n := int(rec.NumRows())
+	for i := 0; i < n; {
+		d, err := destOf(i)
+		if err != nil {
+			return err
+		}
+		j := i + 1
+		for j < n {
+			dj, err := destOf(j)
+			if err != nil {
+				return err
+			}
+			if dj != d {
+				break
+			}
+			j++
+		}
+		if d.keep {
+			s := rec.NewSlice(int64(i), int64(j))
+			err := tx.buffer(table, d.date, s)
+			s.Release()
+			if err != nil {
+				return err
+			}
+		}
+		i = j
+	}
+	return nil
+}
+
+// sameDest reports the destination all items share, if they do.
+func sameDest(dests []dest) (dest, bool) {
+	if len(dests) == 0 {
+		return dest{}, false
+	}
+	for _, d := range dests[1:] {
+		if d != dests[0] {
+			return dest{}, false
 		}
 	}
-	return change, ctx.Err()
+	return dests[0], true
+}
+
+// buffer adds rows of a table to its date's buffer, writing the buffer out
+// as a row group once it holds RowGroupRows rows.
+func (tx *Tx) buffer(table, date string, rec arrow.RecordBatch) error {
+	p := tx.parts[date]
+	if p == nil {
+		p = &datePart{}
+		tx.parts[date] = p
+	}
+	tr := (*p)[table]
+	if tr == nil {
+		tr = &tableRows{}
+		(*p)[table] = tr
+	}
+	tr.add(rec)
+	if tr.rows >= int64(tx.l.rowGroupRows) {
+		return tx.flush(date, table, tr)
+	}
+	return nil
 }
 
 // newer reports whether e is a later state of the call than old.
@@ -209,41 +314,24 @@ func newer(e, old *Entry) bool {
 	return e.LastModified.After(old.LastModified)
 }
 
-func (tx *Tx) maxRows(p *datePart) int {
-	m := 0
-	for _, t := range transform.AllTables {
-		m = max(m, p.b.Rows(t))
+// flush writes the rows buffered for a table and date into its staged file,
+// as one row group.
+func (tx *Tx) flush(date, table string, tr *tableRows) error {
+	rec, err := tr.take(tx.l.mem)
+	if err != nil || rec == nil {
+		return err
 	}
-	return m
-}
-
-// flush writes the rows built so far for a date into its staged files.
-func (tx *Tx) flush(date string, p *datePart) error {
-	recs := p.b.Records()
-	defer func() {
-		for _, r := range recs {
-			r.Release()
+	defer rec.Release()
+	if tr.w == nil {
+		tr.w, err = newPartWriter(tx.l.partPath(table, date, tx.group), rec.Schema(), tx.l.mem)
+		if err != nil {
+			return fmt.Errorf("staging %s for %s: %w", table, date, err)
 		}
-	}()
-	for _, t := range transform.AllTables {
-		r, ok := recs[t]
-		if !ok || r.NumRows() == 0 {
-			continue
-		}
-		w := p.writers[t]
-		if w == nil {
-			var err error
-			w, err = newPartWriter(tx.l.partPath(string(t), date, tx.group), transform.Schema(t), tx.l.mem)
-			if err != nil {
-				return fmt.Errorf("staging %s for %s: %w", t, date, err)
-			}
-			p.writers[t] = w
-		}
-		if err := w.write(r); err != nil {
-			return err
-		}
-		tx.stats.Rows[string(t)] += r.NumRows()
 	}
+	if err := tr.w.write(rec); err != nil {
+		return err
+	}
+	tx.stats.Rows[table] += rec.NumRows()
 	return nil
 }
 
@@ -285,214 +373,14 @@ func (tx *Tx) Abort() {
 	}
 	tx.done = true
 	for _, p := range tx.parts {
-		for _, w := range p.writers {
-			w.abort()
+		for _, tr := range *p {
+			tr.release()
+			if tr.w != nil {
+				tr.w.abort()
+			}
 		}
-		p.b.Release()
 	}
 	for _, w := range tx.files {
 		w.abort()
 	}
-}
-
-// Commit makes the transaction durable and visible. On error nothing of it is
-// in the lake (or, past the journal, a later Open finishes it).
-func (tx *Tx) Commit(ctx context.Context) (Stats, error) {
-	if tx.done {
-		return Stats{}, errors.New("transaction already finished")
-	}
-	var staged []string // staged files to remove if the commit fails before the journal
-	fail := func(err error) (Stats, error) {
-		tx.Abort()
-		for _, p := range staged {
-			os.Remove(p)
-		}
-		return Stats{}, err
-	}
-	var j journal
-	// New groups.
-	dates := make([]string, 0, len(tx.parts))
-	for d := range tx.parts {
-		dates = append(dates, d)
-	}
-	sort.Strings(dates)
-	for _, d := range dates {
-		p := tx.parts[d]
-		if err := tx.flush(d, p); err != nil {
-			return fail(err)
-		}
-		p.b.Release()
-		for _, t := range transform.AllTables {
-			w := p.writers[t]
-			if w == nil {
-				continue
-			}
-			delete(p.writers, t)
-			if err := w.finish(); err != nil {
-				return fail(err)
-			}
-			staged = append(staged, w.tmp)
-			j.Renames = append(j.Renames, rename{From: w.tmp, To: w.final})
-			tx.stats.FilesWritten++
-		}
-	}
-	for len(tx.files) > 0 {
-		w := tx.files[0]
-		tx.files = tx.files[1:]
-		if err := w.finish(); err != nil {
-			return fail(err)
-		}
-		staged = append(staged, w.tmp)
-		j.Renames = append(j.Renames, rename{From: w.tmp, To: w.final})
-		tx.stats.FilesWritten++
-	}
-	// Rewrites of the groups holding replaced calls.
-	overrides := map[string]*Entry{}
-	for k, e := range tx.entries {
-		overrides[k] = e
-	}
-	keys := make([]string, 0, len(tx.drop))
-	for k := range tx.drop {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for i, k := range keys {
-		if err := ctx.Err(); err != nil {
-			return fail(err)
-		}
-		old := tx.l.ledger.groups[k]
-		var date, group string
-		for key := range old {
-			date, group = tx.l.ledger.entries[key].Date, tx.l.ledger.entries[key].Group
-			break
-		}
-		if date == "" {
-			continue
-		}
-		// Rows carry the item's id, not its source: drop by id.
-		ids := make(map[string]struct{}, len(tx.drop[k]))
-		for key := range tx.drop[k] {
-			ids[key[strings.IndexByte(key, '/')+1:]] = struct{}{}
-		}
-		newGroup := fmt.Sprintf("%s-r%d", tx.group, i)
-		kept := false
-		for _, t := range tx.l.tables() {
-			src := tx.l.partPath(t, date, group)
-			if _, err := os.Stat(src); err != nil {
-				continue
-			}
-			w, err := copyWithout(ctx, src, tx.l.partPath(t, date, newGroup), keyColumn(t), ids, tx.l.mem)
-			if err != nil {
-				return fail(fmt.Errorf("rewriting %s: %w", src, err))
-			}
-			j.Removes = append(j.Removes, src)
-			tx.stats.FilesRemoved++
-			if w != nil {
-				kept = true
-				staged = append(staged, w.tmp)
-				j.Renames = append(j.Renames, rename{From: w.tmp, To: w.final})
-				tx.stats.FilesWritten++
-			}
-		}
-		tx.stats.GroupsRewritten++
-		for key := range old {
-			if _, gone := tx.drop[k][key]; gone {
-				continue
-			}
-			if !kept {
-				return fail(fmt.Errorf("rewriting group %s: %s is in the ledger but no file holds it", k, key))
-			}
-			moved := *tx.l.ledger.entries[key]
-			moved.Group = newGroup
-			overrides[key] = &moved
-		}
-	}
-	// Ledger shards of every date whose entries changed.
-	dirty := map[string]bool{}
-	for key, e := range overrides {
-		dirty[e.Date] = true
-		if old, ok := tx.l.ledger.entries[key]; ok {
-			dirty[old.Date] = true
-		}
-	}
-	for d := range dirty {
-		final := tx.l.ledger.shardPath(d)
-		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-			return fail(err)
-		}
-		tmp := tmpName(final)
-		if err := writeSynced(tmp, tx.l.ledger.encodeShard(d, overrides)); err != nil {
-			return fail(fmt.Errorf("staging ledger %s: %w", d, err))
-		}
-		staged = append(staged, tmp)
-		j.Renames = append(j.Renames, rename{From: tmp, To: final})
-	}
-	names := make([]string, 0, len(tx.state))
-	for n := range tx.state {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		final := filepath.Join(tx.l.stateDir, n)
-		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-			return fail(err)
-		}
-		tmp := tmpName(final)
-		if err := writeSynced(tmp, tx.state[n]); err != nil {
-			return fail(fmt.Errorf("staging state %s: %w", n, err))
-		}
-		staged = append(staged, tmp)
-		j.Renames = append(j.Renames, rename{From: tmp, To: final})
-	}
-	for _, p := range staged {
-		if err := atomicfile.SyncDir(filepath.Dir(p)); err != nil {
-			return fail(err)
-		}
-	}
-	if err := crashPoint("staged"); err != nil {
-		return fail(err)
-	}
-	// The commit point.
-	b, err := json.Marshal(&j)
-	if err != nil {
-		return fail(err)
-	}
-	if err := atomicfile.WriteFile(tx.l.journalPath(), b); err != nil {
-		return fail(fmt.Errorf("writing journal: %w", err))
-	}
-	tx.done = true
-	if err := crashPoint("journaled"); err != nil {
-		return Stats{}, err
-	}
-	if err := tx.l.apply(&j); err != nil {
-		return Stats{}, fmt.Errorf("applying commit (the next run finishes it): %w", err)
-	}
-	for _, e := range overrides {
-		tx.l.ledger.put(e)
-	}
-	return tx.stats, nil
-}
-
-// tables lists the table directories present in the lake.
-func (l *Lake) tables() []string {
-	es, err := os.ReadDir(l.dir)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range es {
-		if e.IsDir() && !isTmp(e.Name()) {
-			out = append(out, e.Name())
-		}
-	}
-	return out
-}
-
-// keyColumn names the column that holds a row's item id in a table.
-func keyColumn(table string) string {
-	switch table {
-	case "pstn_calls", "direct_routing_calls":
-		return "id"
-	}
-	return "call_id"
 }

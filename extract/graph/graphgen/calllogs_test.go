@@ -11,6 +11,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"callstats/internal/atomicfile"
 )
 
 // orderedKeys returns the property names of a JSON object in order.
@@ -209,7 +211,7 @@ func TestPstnRowsGolden(t *testing.T) {
 	got := hex.EncodeToString(h.Sum(nil)) + "\n"
 	path := filepath.Join("testdata", "calllogs-seed1.sha256")
 	if *update {
-		if err := writeAtomic(path, []byte(got)); err != nil {
+		if err := atomicfile.WriteFile(path, []byte(got)); err != nil {
 			t.Fatal(err)
 		}
 		return

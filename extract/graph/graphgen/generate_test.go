@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"callstats/internal/atomicfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -856,7 +858,7 @@ func TestGolden(t *testing.T) {
 	} {
 		path := filepath.Join("testdata", g.file)
 		if *update {
-			if err := writeAtomic(path, []byte(g.got)); err != nil {
+			if err := atomicfile.WriteFile(path, []byte(g.got)); err != nil {
 				t.Fatal(err)
 			}
 			continue
@@ -869,33 +871,6 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s differs from the generated output; if the change is intended, rerun with -update", path)
 		}
 	}
-}
-
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".golden-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func TestAppenders(t *testing.T) {
