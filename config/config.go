@@ -80,6 +80,15 @@ type Teams struct {
 	Concurrency   int    `yaml:"concurrency"`
 	MaxAttempts   int    `yaml:"max_attempts"`
 	RetentionDays int    `yaml:"retention_days"` // a record not found after this many days is given up
+
+	// How the app signs in to Entra ID (config/auth.go).
+	Auth                    string        `yaml:"auth"` // secret, certificate, managed_identity, workload_identity
+	CertificateFile         string        `yaml:"certificate_file"`
+	CertificatePasswordEnv  string        `yaml:"certificate_password_env"`
+	CertificatePasswordFile string        `yaml:"certificate_password_file"`
+	CertificatePassword     Secret        `yaml:"-"`
+	ManagedIdentityClientID string        `yaml:"managed_identity_client_id"`
+	LoginTimeout            time.Duration `yaml:"login_timeout"`
 }
 
 // RingCentral configures the RingCentral call-log source.
@@ -103,6 +112,7 @@ type RingCentral struct {
 	// records that changed after the call.
 	Lookback           time.Duration `yaml:"lookback"`
 	DownloadRecordings bool          `yaml:"download_recordings"`
+	LoginTimeout       time.Duration `yaml:"login_timeout"` // a login that does not answer fails within it
 }
 
 // Schedule holds the cron specs `callstats schedule` runs the jobs on.
@@ -139,6 +149,14 @@ type Delivery struct {
 	// Recipients can only be set in the file (lists have no CALLSTATS_
 	// variable).
 	Recipients []Recipient `yaml:"recipients"`
+
+	// Mail through Graph, SMTP with OAuth and the upload of the workbooks
+	// (config/delivery_graph.go).
+	Via    string          `yaml:"via"`  // smtp or graph
+	Auth   string          `yaml:"auth"` // password or xoauth2 (smtp)
+	Sender string          `yaml:"sender"`
+	Attach bool            `yaml:"attach"`
+	Upload *DeliveryUpload `yaml:"upload"`
 }
 
 // Recipient is one address that gets a workbook every week.
@@ -188,14 +206,17 @@ func template() *Config {
 			Concurrency:   8,
 			MaxAttempts:   6,
 			RetentionDays: 30,
+			Auth:          AuthSecret,
+			LoginTimeout:  defaultLoginTimeout,
 		},
 		RingCentral: &RingCentral{
 			ServerURL: "https://platform.ringcentral.com",
-			Lookback:  24 * time.Hour,
+			Lookback:     24 * time.Hour,
+			LoginTimeout: defaultLoginTimeout,
 		},
 		Schedule:  Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{WindowDays: 3},
-		Delivery:  &Delivery{Port: 587, TLS: "starttls"},
+		Delivery:  &Delivery{Port: 587, TLS: "starttls", Via: ViaSMTP, Auth: SMTPAuthPassword, Attach: true},
 	}
 }
 
@@ -335,6 +356,7 @@ func (c *Config) validate() []error {
 		if t.RetentionDays < 1 {
 			add(fmt.Errorf("teams.retention_days: must be at least 1, got %d", t.RetentionDays))
 		}
+		errs = append(errs, t.validateAuth()...)
 	}
 	if r := c.RingCentral; r != nil {
 		add(checkURL("ringcentral.server_url", r.ServerURL))
@@ -348,6 +370,7 @@ func (c *Config) validate() []error {
 		if r.Lookback <= 0 {
 			add(fmt.Errorf("ringcentral.lookback: must be greater than 0, got %s", r.Lookback))
 		}
+		add(checkLoginTimeout("ringcentral.login_timeout", r.LoginTimeout))
 	}
 
 	add(checkCron("schedule.ingest", c.Schedule.Ingest, false))
@@ -357,6 +380,7 @@ func (c *Config) validate() []error {
 	add(inRange("reconcile.window_days", c.Reconcile.WindowDays, 1, 30))
 	if d := c.Delivery; d != nil {
 		errs = append(errs, d.validate()...)
+		errs = append(errs, d.validateMicrosoft(c.Teams)...)
 	}
 	if c.Now == nil {
 		add(errors.New("now: no clock set (build the config with Default or call ApplyDefaults)"))
@@ -443,7 +467,7 @@ func secretRefs(c *Config) []secretRef {
 
 // deliverySecrets is the SMTP password, needed only when a user is set.
 func deliverySecrets(d *Delivery) []secretRef {
-	if d == nil || d.User == "" {
+	if d == nil || d.User == "" || d.Auth == SMTPAuthXOAUTH2 || d.Via == ViaGraph {
 		return nil
 	}
 	return []secretRef{{"delivery.password", d.PasswordEnv, d.PasswordFile, &d.Password}}
@@ -453,7 +477,7 @@ func teamsSecrets(t *Teams) []secretRef {
 	if t == nil {
 		return nil
 	}
-	return []secretRef{{"teams.client_secret", t.ClientSecretEnv, t.ClientSecretFile, &t.ClientSecret}}
+	return t.authSecrets()
 }
 
 func ringCentralSecrets(r *RingCentral) []secretRef {
