@@ -210,7 +210,7 @@ func template() *Config {
 			LoginTimeout:  defaultLoginTimeout,
 		},
 		RingCentral: &RingCentral{
-			ServerURL: "https://platform.ringcentral.com",
+			ServerURL:    "https://platform.ringcentral.com",
 			Lookback:     24 * time.Hour,
 			LoginTimeout: defaultLoginTimeout,
 		},
