@@ -27,6 +27,10 @@ import (
 type ClientConfig struct {
 	TenantID, ClientID string
 	ClientSecret       string // the caller passes secret.Reveal()
+	// TokenSource, when set, gives the tokens instead of a client secret
+	// (internal/entra: certificate, managed identity...); it renews and
+	// shares them itself. ClientSecret and LoginURL are then not used.
+	TokenSource oauth2.TokenSource
 	GraphURL, LoginURL string // e.g. https://graph.microsoft.com; a trailing slash is dropped
 
 	Concurrency    int // parallel fetches in FetchAll (default 8)
@@ -89,7 +93,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	for _, f := range []struct{ name, v string }{
 		{"TenantID", cfg.TenantID}, {"ClientID", cfg.ClientID}, {"ClientSecret", cfg.ClientSecret},
 	} {
-		if strings.TrimSpace(f.v) == "" {
+		if strings.TrimSpace(f.v) == "" && !(cfg.TokenSource != nil && f.name == "ClientSecret") {
 			return nil, fmt.Errorf("graph client: %s is empty", f.name)
 		}
 	}
@@ -158,6 +162,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		},
 		httpc: c.httpc,
 		sem:   make(chan struct{}, 1),
+		src:   cfg.TokenSource,
 	}
 	c.pacer = newPacer(cfg.RequestsPer20s, 20*time.Second, c.now)
 	c.listPacer = newStrictPacer(cfg.ListRequestsPer20s, 20*time.Second, c.now)
@@ -623,6 +628,7 @@ type tokenCache struct {
 	httpc *http.Client
 	sem   chan struct{} // held while using or replacing tok
 	tok   *oauth2.Token
+	src   oauth2.TokenSource // ClientConfig.TokenSource, or nil
 }
 
 func (t *tokenCache) lock(ctx context.Context) error {
@@ -636,6 +642,9 @@ func (t *tokenCache) lock(ctx context.Context) error {
 
 // token returns a valid token, fetching one if needed.
 func (t *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
+	if t.src != nil {
+		return t.sourceToken(ctx)
+	}
 	if err := t.lock(ctx); err != nil {
 		return nil, err
 	}
@@ -653,8 +662,39 @@ func (t *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 	return tok, nil
 }
 
+// sourceToken asks the TokenSource, which keeps and shares its tokens. A
+// failure it says is temporary is retried; any other is ErrAuth.
+func (t *tokenCache) sourceToken(ctx context.Context) (*oauth2.Token, error) {
+	var tok *oauth2.Token
+	var err error
+	if cs, ok := t.src.(interface {
+		TokenContext(context.Context) (*oauth2.Token, error)
+	}); ok {
+		tok, err = cs.TokenContext(ctx)
+	} else {
+		tok, err = t.src.Token()
+	}
+	switch {
+	case err == nil:
+		return tok, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	}
+	if tmp, ok := errors.AsType[interface {
+		error
+		Temporary() bool
+	}](err); ok && tmp.Temporary() {
+		return nil, &transientError{err: err, token: true}
+	}
+	return nil, fmt.Errorf("%w: %w", ErrAuth, err)
+}
+
 // invalidate drops tok if it is still the cached token.
 func (t *tokenCache) invalidate(ctx context.Context, tok *oauth2.Token) {
+	if inv, ok := t.src.(interface{ Invalidate(*oauth2.Token) }); ok {
+		inv.Invalidate(tok)
+		return
+	}
 	if t.lock(ctx) != nil {
 		return
 	}
