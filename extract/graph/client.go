@@ -30,7 +30,7 @@ type ClientConfig struct {
 	// TokenSource, when set, gives the tokens instead of a client secret
 	// (internal/entra: certificate, managed identity...); it renews and
 	// shares them itself. ClientSecret and LoginURL are then not used.
-	TokenSource oauth2.TokenSource
+	TokenSource        oauth2.TokenSource
 	GraphURL, LoginURL string // e.g. https://graph.microsoft.com; a trailing slash is dropped
 
 	Concurrency    int // parallel fetches in FetchAll (default 8)
