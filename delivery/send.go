@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"path/filepath"
 	"strings"
 	"time"
@@ -217,7 +218,7 @@ func newGraphAPI(d *config.Delivery, opts Options) (*graphAPI, error) {
 }
 
 // permanent reports a failure that another attempt as it is cannot mend:
-// the SMTP server refused the address or the message (5xx), or Graph
+// the SMTP server refused the address, the message or the sign-in (5xx), or Graph
 // answered a 4xx other than 408 and 429, or the app could not sign in.
 func permanent(err error) bool {
 	if se, ok := errors.AsType[*mail.SendError](err); ok {
@@ -225,6 +226,9 @@ func permanent(err error) bool {
 	}
 	if ge, ok := errors.AsType[*GraphError](err); ok {
 		return ge.Permanent()
+	}
+	if te, ok := errors.AsType[*textproto.Error](err); ok { // a refused sign-in: 535
+		return te.Code >= 500
 	}
 	return isLoginError(err)
 }
