@@ -14,8 +14,8 @@ import (
 
 // Limits Graph sets on mail.
 const (
-	maxMailRequest       = 4 << 20   // a sendMail or attachment request body
-	minSessionAttachment = 3 << 20   // smaller attachments go inline
+	maxMailRequest       = 5 << 20   // a sendMail or draft request body (base64 of under 3 MB, and the rest)
+	minSessionAttachment = 3 << 20   // smaller attachments go inline, larger ones through a session
 	maxSessionAttachment = 150 << 20 // an upload session's largest file
 	maxAttachmentChunk   = 4 << 20   // one PUT to an attachment upload session
 )
@@ -75,6 +75,7 @@ func (s *Server) routeM365(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1.0/users/{user}/messages", s.graph(s.serveCreateDraft))
 	mux.HandleFunc("POST /v1.0/users/{user}/messages/{id}/attachments/createUploadSession", s.graph(s.serveAttachmentSession))
 	mux.HandleFunc("POST /v1.0/users/{user}/messages/{id}/send", s.graph(s.serveSendDraft))
+	mux.HandleFunc("DELETE /v1.0/users/{user}/messages/{id}", s.graph(s.serveDeleteDraft))
 	mux.HandleFunc("POST /v1.0/drives/{drive}/items/{item...}", s.graph(s.serveDriveSession))
 	mux.HandleFunc("PUT /upload/{session}", s.serveUploadChunk)
 	mux.HandleFunc("GET /upload/{session}", s.serveUploadStatus)
@@ -126,9 +127,10 @@ func parseMessage(raw map[string]json.RawMessage) (rest json.RawMessage, subject
 		}
 		to = append(to, r.EmailAddress.Address)
 	}
-	if m.Body == nil || (m.Body.ContentType != "text" && m.Body.ContentType != "html" && m.Body.ContentType != "HTML" && m.Body.ContentType != "Text") {
+	if m.Body == nil || (!strings.EqualFold(m.Body.ContentType, "text") && !strings.EqualFold(m.Body.ContentType, "html")) {
 		return nil, "", nil, nil, "The message needs a body with contentType text or html."
 	}
+	inline := 0
 	for _, a := range m.Attachments {
 		if a.Type != "#microsoft.graph.fileAttachment" || a.Name == "" {
 			return nil, "", nil, nil, "An attachment must be a #microsoft.graph.fileAttachment with a name."
@@ -138,6 +140,10 @@ func parseMessage(raw map[string]json.RawMessage) (rest json.RawMessage, subject
 			return nil, "", nil, nil, "The attachment's contentBytes is not base64."
 		}
 		atts = append(atts, Attachment{Name: a.Name, ContentType: a.ContentType, Content: content})
+		inline += len(content)
+	}
+	if inline >= minSessionAttachment {
+		return nil, "", nil, nil, "Inline attachments must be smaller than 3 MB: attach larger files with an upload session."
 	}
 	delete(raw, "attachments")
 	rest, _ = json.Marshal(raw)
@@ -250,6 +256,24 @@ func (s *Server) serveAttachmentSession(w http.ResponseWriter, r *http.Request) 
 		"expirationDateTime": s.opts.Now().Add(time.Hour).UTC().Format(time.RFC3339),
 		"nextExpectedRanges": []string{"0-"},
 	})
+}
+
+// serveDeleteDraft is DELETE /users/{user}/messages/{id}: 204.
+func (s *Server) serveDeleteDraft(w http.ResponseWriter, r *http.Request) {
+	if s.findDraft(w, r) == nil {
+		return
+	}
+	s.m365.mu.Lock()
+	delete(s.m365.drafts, r.PathValue("id"))
+	s.m365.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Drafts returns how many drafts are left unsent.
+func (s *Server) Drafts() int {
+	s.m365.mu.Lock()
+	defer s.m365.mu.Unlock()
+	return len(s.m365.drafts)
 }
 
 // serveSendDraft is POST .../messages/{id}/send: 202 and the draft is sent
