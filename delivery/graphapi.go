@@ -215,7 +215,7 @@ func retryAfter(h string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
-		return min(time.Duration(s)*time.Second, maxRetryAfter), true
+		return min(time.Duration(min(s, int(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter), true
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		return min(max(t.Sub(now), 0), maxRetryAfter), true

@@ -33,6 +33,10 @@ func newClientCredentials(cfg Config, secret url.Values) *clientCredentials {
 // maxTokenBody bounds a token answer.
 const maxTokenBody = 1 << 20
 
+// maxTokenLifetime bounds expires_in, in seconds (a year; Entra issues
+// tokens for an hour or so).
+const maxTokenLifetime = 365 * 24 * 3600
+
 // tokenAnswer is the token endpoint's JSON, a token or an error.
 type tokenAnswer struct {
 	AccessToken      string          `json:"access_token"`
@@ -128,7 +132,7 @@ func expiresIn(raw json.RawMessage) (time.Duration, error) {
 	s := strings.Trim(string(raw), `"`)
 	n = json.Number(s)
 	v, err := n.Int64()
-	if err != nil || v <= 0 {
+	if err != nil || v <= 0 || v > maxTokenLifetime {
 		return 0, fmt.Errorf("bad expires_in %s in the token answer", raw)
 	}
 	return time.Duration(v) * time.Second, nil
