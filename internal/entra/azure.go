@@ -81,6 +81,9 @@ func (a *azureCredential) fetch(ctx context.Context, scope string) (*oauth2.Toke
 	tok, err := a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
 	if err != nil {
 		le := &LoginError{URL: a.url, Key: a.key, Code: aadCode.FindString(err.Error())}
+		if k := keyForCode(le.Code); k != "" {
+			le.Key = k
+		}
 		if m := statusRE.FindStringSubmatch(err.Error()); m != nil {
 			fmt.Sscan(m[1], &le.Status)
 			le.Temp = isTemporaryStatus(le.Status)

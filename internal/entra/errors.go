@@ -61,19 +61,8 @@ var aadCode = regexp.MustCompile(`AADSTS[0-9]+`)
 
 // keyFor names the config key to check for an AADSTS code ("" for none).
 func (c *Credential) keyFor(aadsts string) string {
-	switch aadsts {
-	case "AADSTS90002", "AADSTS900023", "AADSTS90013":
-		return "teams.tenant_id"
-	case "AADSTS700016", "AADSTS7000112", "AADSTS700038":
-		return "teams.client_id"
-	case "AADSTS7000215", "AADSTS7000222", "AADSTS7000216":
-		return "teams.client_secret_env (or teams.client_secret_file)"
-	case "AADSTS700027", "AADSTS700024", "AADSTS700023", "AADSTS50012", "AADSTS500133":
-		return "teams.certificate_file (is this certificate uploaded to the app registration?)"
-	case "AADSTS1002012", "AADSTS70011", "AADSTS500011":
-		return "teams.graph_url (the scope)"
-	case "AADSTS700211", "AADSTS700212", "AADSTS700213", "AADSTS70021":
-		return "teams.client_id (the federated credential) and AZURE_FEDERATED_TOKEN_FILE"
+	if k := keyForCode(aadsts); k != "" {
+		return k
 	}
 	if aadsts == "" && c.cfg.Kind != config.AuthManagedIdentity && c.cfg.Kind != config.AuthWorkloadIdentity {
 		return "teams.login_url and teams.login_timeout"
@@ -87,6 +76,26 @@ func (c *Credential) keyFor(aadsts string) string {
 		return "teams.client_id, teams.tenant_id and AZURE_FEDERATED_TOKEN_FILE"
 	}
 	return "teams.client_id and teams.client_secret_env"
+}
+
+// keyForCode names the config key an AADSTS code points at; "" when the
+// code says nothing about one.
+func keyForCode(aadsts string) string {
+	switch aadsts {
+	case "AADSTS90002", "AADSTS900023", "AADSTS90013":
+		return "teams.tenant_id"
+	case "AADSTS700016", "AADSTS7000112", "AADSTS700038":
+		return "teams.client_id"
+	case "AADSTS7000215", "AADSTS7000222", "AADSTS7000216":
+		return "teams.client_secret_env (or teams.client_secret_file)"
+	case "AADSTS700027", "AADSTS700024", "AADSTS700023", "AADSTS50012", "AADSTS500133":
+		return "teams.certificate_file (is this certificate uploaded to the app registration?)"
+	case "AADSTS1002012", "AADSTS70011", "AADSTS500011":
+		return "teams.graph_url (the scope)"
+	case "AADSTS700211", "AADSTS700212", "AADSTS700213", "AADSTS70021":
+		return "teams.client_id (its federated credential) and AZURE_FEDERATED_TOKEN_FILE"
+	}
+	return ""
 }
 
 // oneLine joins the lines of err's message.

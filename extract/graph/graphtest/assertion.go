@@ -93,9 +93,22 @@ func (s *Server) ValidToken(tok, scope string) bool {
 	return valid && s.m365.tokenScopes[tok] == scope
 }
 
-// knownScope reports a scope the token endpoint issues tokens for.
+// knownScope reports a scope the token endpoint issues tokens for: one
+// resource's /.default, with the OpenID scopes MSAL adds or not.
 func (s *Server) knownScope(scope string) bool {
-	return scope == s.URL+"/.default" || scope == OutlookScope
+	return resourceScope(scope) == s.URL+"/.default" || resourceScope(scope) == OutlookScope
+}
+
+// resourceScope is the scope without the OpenID scopes (openid, profile,
+// offline_access) that MSAL adds to every request.
+func resourceScope(scope string) string {
+	var rest []string
+	for _, f := range strings.Fields(scope) {
+		if f != "openid" && f != "profile" && f != "offline_access" {
+			rest = append(rest, f)
+		}
+	}
+	return strings.Join(rest, " ")
 }
 
 // issued records the scope of a token the endpoint issued.
@@ -105,7 +118,7 @@ func (s *Server) issued(tok, scope string) {
 	if s.m365.tokenScopes == nil {
 		s.m365.tokenScopes = map[string]string{}
 	}
-	s.m365.tokenScopes[tok] = scope
+	s.m365.tokenScopes[tok] = resourceScope(scope)
 }
 
 // clientAuth is a refusal of the client's credentials, as Entra ID words it.
@@ -133,20 +146,29 @@ func (s *Server) checkClient(r *http.Request, tenant, secret string) *clientAuth
 	if typ != clientAssertionType {
 		return &clientAuth{http.StatusBadRequest, "invalid_request", 50027, "client_assertion_type must be " + clientAssertionType + "."}
 	}
-	a, why := s.verifyAssertion(jwt, s.URL+"/"+tenant+"/oauth2/v2.0/token")
+	federated := !hasThumbprint(jwt)
+	var a Assertion
+	var why *clientAuth
+	if federated {
+		a, why = s.verifyFederated(jwt)
+	} else {
+		a, why = s.verifyAssertion(jwt, s.URL+"/"+tenant+"/oauth2/v2.0/token")
+	}
 	if why != nil {
 		return why
 	}
 	s.m365.mu.Lock()
 	defer s.m365.mu.Unlock()
-	jti, _ := a.Claims["jti"].(string)
-	if s.m365.jtis == nil {
-		s.m365.jtis = map[string]bool{}
+	if !federated { // a federated token is presented again until it expires
+		jti, _ := a.Claims["jti"].(string)
+		if s.m365.jtis == nil {
+			s.m365.jtis = map[string]bool{}
+		}
+		if s.m365.jtis[jti] {
+			return &clientAuth{http.StatusUnauthorized, "invalid_client", 700027, "Client assertion failed signature validation. [Reason - The jti was used before.]"}
+		}
+		s.m365.jtis[jti] = true
 	}
-	if s.m365.jtis[jti] {
-		return &clientAuth{http.StatusUnauthorized, "invalid_client", 700027, "Client assertion failed signature validation. [Reason - The jti was used before.]"}
-	}
-	s.m365.jtis[jti] = true
 	s.m365.assertions = append(s.m365.assertions, a)
 	return nil
 }
@@ -210,4 +232,19 @@ func (s *Server) verifyAssertion(jwt, aud string) (Assertion, *clientAuth) {
 		return Assertion{}, &clientAuth{http.StatusUnauthorized, "invalid_client", 700024, "Client assertion is not within its valid time range."}
 	}
 	return a, nil
+}
+
+// hasThumbprint reports whether a JWT's header names a certificate
+// (x5t#S256 or x5t): a certificate assertion rather than a federated token.
+func hasThumbprint(jwt string) bool {
+	head, _, _ := strings.Cut(jwt, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return true // verifyAssertion reports it malformed
+	}
+	var h map[string]any
+	if json.Unmarshal(b, &h) != nil {
+		return true
+	}
+	return h["x5t#S256"] != nil || h["x5t"] != nil
 }

@@ -26,6 +26,7 @@ type m365State struct {
 	certs       []*x509.Certificate
 	assertions  []Assertion
 	jtis        map[string]bool
+	federated   []federatedCredential
 	tokenScopes map[string]string // access token -> scope
 
 	mails      []Mail
@@ -71,6 +72,7 @@ func (s *Server) Mails() []Mail {
 
 // routeM365 adds the mail and upload routes.
 func (s *Server) routeM365(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.serveOpenIDConfiguration)
 	mux.HandleFunc("POST /v1.0/users/{user}/sendMail", s.graph(s.serveSendMail))
 	mux.HandleFunc("POST /v1.0/users/{user}/messages", s.graph(s.serveCreateDraft))
 	mux.HandleFunc("POST /v1.0/users/{user}/messages/{id}/attachments/createUploadSession", s.graph(s.serveAttachmentSession))
