@@ -328,10 +328,25 @@ func TestManagedIdentity(t *testing.T) {
 		}
 	}
 	mu.Lock()
-	defer mu.Unlock()
 	if len(got) != 1 {
 		t.Fatalf("%d requests to the identity endpoint, want 1", len(got))
 	}
+	mu.Unlock()
+
+	// The endpoint refuses: one line naming it and the key to check.
+	t.Setenv("IDENTITY_HEADER", "stale")
+	cred, err = FromTeams(&config.Teams{Auth: config.AuthManagedIdentity, TenantID: "tenant-1", ClientID: "app",
+		ManagedIdentityClientID: "mi-client-8", LoginTimeout: 10 * time.Second}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cred.TokenSource("https://graph.example.test/.default").Token()
+	if err == nil || !strings.Contains(err.Error(), imds.URL+"/msi/token") || !strings.Contains(err.Error(), "teams.managed_identity_client_id") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Errorf("error = %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	q := got[0].URL.Query()
 	if got[0].URL.Path != "/msi/token" || q.Get("resource") != "https://graph.example.test" || q.Get("client_id") != "mi-client-7" ||
 		q.Get("api-version") != "2019-08-01" {
