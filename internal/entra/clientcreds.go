@@ -73,12 +73,12 @@ func (f *clientCredentials) fetch(ctx context.Context, scope string) (*oauth2.To
 	start := f.cfg.Now()
 	resp, err := f.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, &LoginError{URL: f.tokenURL, Key: f.keyFor(""), Temp: true, Err: errors.Unwrap(err)}
+		return nil, &LoginError{URL: f.tokenURL, Key: keyFor(f.cfg.Kind, ""), Temp: true, Err: errors.Unwrap(err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
 	if err != nil {
-		return nil, &LoginError{URL: f.tokenURL, Status: resp.StatusCode, Key: f.keyFor(""), Temp: true, Err: err}
+		return nil, &LoginError{URL: f.tokenURL, Status: resp.StatusCode, Key: keyFor(f.cfg.Kind, ""), Temp: true, Err: err}
 	}
 	var a tokenAnswer
 	jsonErr := json.Unmarshal(body, &a)
@@ -91,7 +91,7 @@ func (f *clientCredentials) fetch(ctx context.Context, scope string) (*oauth2.To
 		if aad != "" {
 			code = strings.TrimSpace(code + " " + aad)
 		}
-		le := &LoginError{URL: f.tokenURL, Status: resp.StatusCode, Code: code, Key: f.keyFor(aad),
+		le := &LoginError{URL: f.tokenURL, Status: resp.StatusCode, Code: code, Key: keyFor(f.cfg.Kind, aad),
 			Temp: isTemporaryStatus(resp.StatusCode)}
 		if resp.StatusCode == http.StatusOK {
 			le.Status, le.Err = 0, fmt.Errorf("the answer holds no access token (%v)", jsonErr)
@@ -100,14 +100,9 @@ func (f *clientCredentials) fetch(ctx context.Context, scope string) (*oauth2.To
 	}
 	secs, err := expiresIn(a.ExpiresIn)
 	if err != nil {
-		return nil, &LoginError{URL: f.tokenURL, Key: f.keyFor(""), Err: err}
+		return nil, &LoginError{URL: f.tokenURL, Key: keyFor(f.cfg.Kind, ""), Err: err}
 	}
 	return &oauth2.Token{AccessToken: a.AccessToken, TokenType: "Bearer", Expiry: start.Add(secs)}, nil
-}
-
-func (f *clientCredentials) keyFor(aad string) string {
-	c := Credential{cfg: f.cfg}
-	return c.keyFor(aad)
 }
 
 // oauthCode accepts an OAuth error code (invalid_client), nothing longer.

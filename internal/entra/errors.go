@@ -54,20 +54,21 @@ func (e *LoginError) Temporary() bool { return e.Temp }
 
 // timeoutError is the error of a login that did not answer.
 func (c *Credential) timeoutError() error {
-	return &LoginError{URL: c.url, Key: c.keyFor(""), Err: fmt.Errorf("%w within %s (teams.login_timeout)", ErrLoginTimeout, c.cfg.LoginTimeout)}
+	return &LoginError{URL: c.url, Key: keyFor(c.cfg.Kind, ""), Err: fmt.Errorf("%w within %s (teams.login_timeout)", ErrLoginTimeout, c.cfg.LoginTimeout)}
 }
 
 var aadCode = regexp.MustCompile(`AADSTS[0-9]+`)
 
-// keyFor names the config key to check for an AADSTS code ("" for none).
-func (c *Credential) keyFor(aadsts string) string {
+// keyFor names the config key to check when a sign-in of kind fails with
+// an AADSTS code ("" for none).
+func keyFor(kind, aadsts string) string {
 	if k := keyForCode(aadsts); k != "" {
 		return k
 	}
-	if aadsts == "" && c.cfg.Kind != config.AuthManagedIdentity && c.cfg.Kind != config.AuthWorkloadIdentity {
+	if aadsts == "" && kind != config.AuthManagedIdentity && kind != config.AuthWorkloadIdentity {
 		return "teams.login_url and teams.login_timeout"
 	}
-	switch c.cfg.Kind {
+	switch kind {
 	case config.AuthCertificate:
 		return "teams.certificate_file"
 	case config.AuthManagedIdentity:
