@@ -3,6 +3,7 @@ package entra
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -174,58 +175,50 @@ func TestRenewal(t *testing.T) {
 	}
 }
 
-// TestSharedFetch proves that concurrent callers share one token request.
+// heldTransport answers every token request with tok-1 once release is
+// closed, counting the requests.
+type heldTransport struct {
+	release  chan struct{}
+	mu       sync.Mutex
+	requests int
+}
+
+func (h *heldTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	h.requests++
+	h.mu.Unlock()
+	<-h.release
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Request: r,
+		Body: io.NopCloser(strings.NewReader(`{"token_type":"Bearer","expires_in":3599,"access_token":"tok-1"}`))}, nil
+}
+
+// TestSharedFetch proves that concurrent callers share one token request:
+// all 20 are waiting (synctest.Wait) before the one request is answered.
 func TestSharedFetch(t *testing.T) {
-	release := make(chan struct{})
-	var mu sync.Mutex
-	requests := 0
-	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		requests++
-		mu.Unlock()
-		<-release
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"token_type":"Bearer","expires_in":3599,"access_token":"tok-1"}`))
-	}))
-	defer login.Close()
-	cred, err := New(Config{TenantID: "t", ClientID: "c", ClientSecret: "s", LoginURL: login.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := cred.TokenSource("https://graph.microsoft.com/.default")
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for range 20 {
-		wg.Go(func() {
-			tok, err := src.Token()
-			if err == nil && tok.AccessToken != "tok-1" {
-				err = errors.New("wrong token " + tok.AccessToken)
-			}
-			errs <- err
-		})
-	}
-	// Every caller is waiting once the one request is in and the others
-	// are parked on it; release it.
-	for {
-		mu.Lock()
-		n := requests
-		mu.Unlock()
-		if n > 0 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	close(release)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	synctest.Test(t, func(t *testing.T) {
+		ht := &heldTransport{release: make(chan struct{})}
+		cred, err := New(Config{TenantID: "t", ClientID: "c", ClientSecret: "s", LoginURL: "https://login.example.test",
+			HTTPClient: &http.Client{Transport: ht}})
 		if err != nil {
-			t.Error(err)
+			t.Fatal(err)
 		}
-	}
-	if requests != 1 {
-		t.Errorf("%d token requests for 20 concurrent callers, want 1", requests)
-	}
+		src := cred.TokenSource("https://graph.microsoft.com/.default")
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				tok, err := src.Token()
+				if err != nil || tok.AccessToken != "tok-1" {
+					t.Errorf("token %v, %v", tok, err)
+				}
+			})
+		}
+		synctest.Wait() // every caller is blocked: on the request or on the shared fetch
+		close(ht.release)
+		wg.Wait()
+		if ht.requests != 1 {
+			t.Errorf("%d token requests for 20 concurrent callers, want 1", ht.requests)
+		}
+	})
 }
 
 // hangingTransport accepts every request and never answers, like a login
