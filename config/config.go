@@ -68,6 +68,15 @@ type Teams struct {
 	Concurrency   int    `yaml:"concurrency"`
 	MaxAttempts   int    `yaml:"max_attempts"`
 	RetentionDays int    `yaml:"retention_days"` // a record not found after this many days is given up
+
+	// How the app signs in to Entra ID (config/auth.go).
+	Auth                    string        `yaml:"auth"` // secret, certificate, managed_identity, workload_identity
+	CertificateFile         string        `yaml:"certificate_file"`
+	CertificatePasswordEnv  string        `yaml:"certificate_password_env"`
+	CertificatePasswordFile string        `yaml:"certificate_password_file"`
+	CertificatePassword     Secret        `yaml:"-"`
+	ManagedIdentityClientID string        `yaml:"managed_identity_client_id"`
+	LoginTimeout            time.Duration `yaml:"login_timeout"`
 }
 
 // RingCentral configures the RingCentral call-log source.
@@ -92,6 +101,7 @@ type RingCentral struct {
 	Lookback           time.Duration `yaml:"lookback"`
 	DownloadRecordings bool          `yaml:"download_recordings"`
 	MaxRecordingBytes  int           `yaml:"max_recording_bytes"` // a longer recording is refused and reported
+	LoginTimeout       time.Duration `yaml:"login_timeout"`       // a login that does not answer fails within it
 }
 
 // Schedule holds the cron specs `callstats schedule` runs the jobs on.
@@ -128,6 +138,14 @@ type Delivery struct {
 	// Recipients can only be set in the file (lists have no CALLSTATS_
 	// variable).
 	Recipients []Recipient `yaml:"recipients"`
+
+	// Mail through Graph, SMTP with OAuth and the upload of the workbooks
+	// (config/delivery_graph.go).
+	Via    string          `yaml:"via"`  // smtp or graph
+	Auth   string          `yaml:"auth"` // password or xoauth2 (smtp)
+	Sender string          `yaml:"sender"`
+	Attach bool            `yaml:"attach"`
+	Upload *DeliveryUpload `yaml:"upload"`
 }
 
 // Recipient is one address that gets a workbook every week.

@@ -119,6 +119,8 @@ func wantMinimalTeams() *Teams {
 		Concurrency:     8,
 		MaxAttempts:     6,
 		RetentionDays:   30,
+		Auth:            AuthSecret,
+		LoginTimeout:    30 * time.Second,
 	}
 }
 
@@ -184,6 +186,8 @@ func TestLoadFull(t *testing.T) {
 			Concurrency:     4,
 			MaxAttempts:     3,
 			RetentionDays:   20,
+			Auth:            AuthSecret,
+			LoginTimeout:    30 * time.Second,
 		},
 		RingCentral: &RingCentral{
 			ServerURL:          "https://platform.devtest.ringcentral.com",
@@ -194,6 +198,7 @@ func TestLoadFull(t *testing.T) {
 			JWT:                NewSecret(rcJWT),
 			Lookback:           36 * time.Hour,
 			DownloadRecordings: true, MaxRecordingBytes: 2 << 30,
+			LoginTimeout:       30 * time.Second,
 		},
 		Schedule:  Schedule{Ingest: "30 1 * * *", Report: "@weekly", Reconcile: "0 4 * * *", Timezone: "America/New_York"},
 		Reconcile: Reconcile{WindowDays: 7, Disabled: true},
@@ -737,12 +742,16 @@ func TestSettings(t *testing.T) {
 		"state_dir", "output.dir", "output.batch_size", "reports.dir", "reports.timezone",
 		"teams.tenant_id", "teams.client_id", "teams.client_secret_env", "teams.client_secret_file",
 		"teams.graph_url", "teams.login_url", "teams.concurrency", "teams.max_attempts", "teams.retention_days",
+		"teams.auth", "teams.certificate_file", "teams.certificate_password_env", "teams.certificate_password_file",
+		"teams.managed_identity_client_id", "teams.login_timeout",
 		"ringcentral.server_url", "ringcentral.media_url", "ringcentral.client_id", "ringcentral.client_secret_env", "ringcentral.client_secret_file",
 		"ringcentral.jwt_env", "ringcentral.jwt_file", "ringcentral.lookback", "ringcentral.download_recordings", "ringcentral.max_recording_bytes",
+		"ringcentral.login_timeout",
 		"schedule.ingest", "schedule.report", "schedule.reconcile", "schedule.timezone",
 		"reconcile.window_days", "reconcile.disabled",
 		"delivery.host", "delivery.port", "delivery.tls", "delivery.user", "delivery.password_env", "delivery.password_file",
-		"delivery.from",
+		"delivery.from", "delivery.via", "delivery.auth", "delivery.sender", "delivery.attach",
+		"delivery.upload.drive_id", "delivery.upload.folder",
 		"serve.listen", "serve.public_url", "serve.path_graph", "serve.path_graph_lifecycle", "serve.path_ringcentral",
 		"serve.tls_cert_file", "serve.tls_key_file", "serve.client_state_env", "serve.client_state_file",
 		"serve.verification_token_env", "serve.verification_token_file", "serve.renew_before",

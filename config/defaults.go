@@ -19,14 +19,16 @@ func template() *Config {
 			Concurrency:   8,
 			MaxAttempts:   6,
 			RetentionDays: 30,
+			Auth:          AuthSecret,
+			LoginTimeout:  defaultLoginTimeout,
 		},
 		RingCentral: &RingCentral{
 			ServerURL: "https://platform.ringcentral.com",
-			Lookback:  24 * time.Hour, MaxRecordingBytes: 2 << 30,
+			Lookback:  24 * time.Hour, MaxRecordingBytes: 2 << 30, LoginTimeout: defaultLoginTimeout,
 		},
 		Schedule:  Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{WindowDays: 3},
-		Delivery:  &Delivery{Port: 587, TLS: "starttls"},
+		Delivery:  &Delivery{Port: 587, TLS: "starttls", Via: ViaSMTP, Auth: SMTPAuthPassword, Attach: true},
 		Serve:     defaultServe(),
 	}
 }

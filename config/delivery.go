@@ -16,15 +16,17 @@ func (d *Delivery) validate(need secretNeed) []error {
 			errs = append(errs, err)
 		}
 	}
-	add(required("delivery.host", d.Host))
-	add(inRange("delivery.port", d.Port, 1, 65535))
-	switch d.TLS {
-	case "starttls", "tls", "none":
-	default:
-		add(fmt.Errorf("delivery.tls: must be starttls, tls or none, got %q", d.TLS))
-	}
-	if d.User == "" && (d.PasswordEnv != "" || d.PasswordFile != "") {
-		add(fmt.Errorf("delivery.user: required when a password is configured"))
+	if d.Via != ViaGraph { // the SMTP server; Graph needs none of it
+		add(required("delivery.host", d.Host))
+		add(inRange("delivery.port", d.Port, 1, 65535))
+		switch d.TLS {
+		case "starttls", "tls", "none":
+		default:
+			add(fmt.Errorf("delivery.tls: must be starttls, tls or none, got %q", d.TLS))
+		}
+		if d.User == "" && (d.PasswordEnv != "" || d.PasswordFile != "") {
+			add(fmt.Errorf("delivery.user: required when a password is configured"))
+		}
 	}
 	for _, s := range deliverySecrets(d) {
 		add(s.check(need))

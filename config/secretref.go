@@ -24,7 +24,7 @@ func secretRefs(c *Config) []secretRef {
 
 // deliverySecrets is the SMTP password, needed only when a user is set.
 func deliverySecrets(d *Delivery) []secretRef {
-	if d == nil || d.User == "" {
+	if d == nil || d.User == "" || d.Auth == SMTPAuthXOAUTH2 || d.Via == ViaGraph {
 		return nil
 	}
 	return []secretRef{{"delivery.password", d.PasswordEnv, d.PasswordFile, &d.Password}}
@@ -34,7 +34,7 @@ func teamsSecrets(t *Teams) []secretRef {
 	if t == nil {
 		return nil
 	}
-	return []secretRef{{"teams.client_secret", t.ClientSecretEnv, t.ClientSecretFile, &t.ClientSecret}}
+	return t.authSecrets()
 }
 
 func ringCentralSecrets(r *RingCentral) []secretRef {

@@ -59,6 +59,7 @@ func (c *Config) validate(need secretNeed) []error {
 		if t.RetentionDays < 1 {
 			add(fmt.Errorf("teams.retention_days: must be at least 1, got %d", t.RetentionDays))
 		}
+		errs = append(errs, t.validateAuth()...)
 	}
 	if r := c.RingCentral; r != nil {
 		add(checkURL("ringcentral.server_url", r.ServerURL))
@@ -73,6 +74,7 @@ func (c *Config) validate(need secretNeed) []error {
 			add(fmt.Errorf("ringcentral.lookback: must be greater than 0, got %s", r.Lookback))
 		}
 		add(inRange("ringcentral.max_recording_bytes", r.MaxRecordingBytes, 1<<20, 1<<40))
+		add(checkLoginTimeout("ringcentral.login_timeout", r.LoginTimeout))
 	}
 
 	add(checkCron("schedule.ingest", c.Schedule.Ingest, false))
@@ -82,6 +84,7 @@ func (c *Config) validate(need secretNeed) []error {
 	add(inRange("reconcile.window_days", c.Reconcile.WindowDays, 1, 30))
 	if d := c.Delivery; d != nil {
 		errs = append(errs, d.validate(need)...)
+		errs = append(errs, d.validateMicrosoft(c.Teams)...)
 	}
 	if a := c.Queue.AzureTable; a != nil {
 		errs = append(errs, a.validate(need)...)

@@ -57,8 +57,20 @@ func subject(wb Workbook) string {
 	return "Call statistics, week " + wb.Figures.Week.String() + ": " + wb.Name
 }
 
-// textBody is the plain-text body.
-func textBody(name string, wb Workbook) string {
+// where says where the workbook is: attached, kept at its link, or both.
+func where(wb Workbook, attach bool) string {
+	switch {
+	case !attach:
+		return "are at " + wb.Link
+	case wb.Link != "":
+		return "are attached, and kept at " + wb.Link
+	}
+	return "are attached"
+}
+
+// textBody is the plain-text body; attach says whether the workbook is
+// attached (else the body carries its link, wb.Link).
+func textBody(name string, wb Workbook, attach bool) string {
 	var b strings.Builder
 	if name != "" {
 		fmt.Fprintf(&b, "Hello %s,\n\n", name)
@@ -67,7 +79,7 @@ func textBody(name string, wb Workbook) string {
 	if wb.Name != "" {
 		scope = wb.Name
 	}
-	fmt.Fprintf(&b, "The call statistics of week %s for %s are attached.\n\n", wb.Figures.Week, scope)
+	fmt.Fprintf(&b, "The call statistics of week %s for %s %s.\n\n", wb.Figures.Week, scope, where(wb, attach))
 	fmt.Fprintf(&b, "%-18s %12s %12s %10s\n", "", "This week", "Last week", "Change")
 	for _, l := range figureLines(wb.Figures) {
 		fmt.Fprintf(&b, "%-18s %12s %12s %10s\n", l.Name, l.This, l.Last, l.Change)
@@ -79,7 +91,7 @@ func textBody(name string, wb Workbook) string {
 var htmlTmpl = template.Must(template.New("body").Parse(`<!DOCTYPE html>
 <html><body style="font-family: sans-serif">
 {{if .Name}}<p>Hello {{.Name}},</p>
-{{end}}<p>The call statistics of week {{.Week}} for {{.Scope}} are attached.</p>
+{{end}}<p>The call statistics of week {{.Week}} for {{.Scope}} {{if not .Attach}}are at <a href="{{.Link}}">{{.Link}}</a>{{else if .Link}}are attached, and kept at <a href="{{.Link}}">{{.Link}}</a>{{else}}are attached{{end}}.</p>
 <table cellpadding="4" style="border-collapse: collapse">
 <tr><th></th><th align="right">This week</th><th align="right">Last week</th><th align="right">Change</th></tr>
 {{range .Lines}}<tr><td>{{.Name}}</td><td align="right">{{.This}}</td><td align="right">{{.Last}}</td><td align="right">{{.Change}}</td></tr>
@@ -89,13 +101,13 @@ var htmlTmpl = template.Must(template.New("body").Parse(`<!DOCTYPE html>
 `))
 
 // htmlBody is the HTML alternative of the body.
-func htmlBody(name string, wb Workbook) (string, error) {
+func htmlBody(name string, wb Workbook, attach bool) (string, error) {
 	scope := "the whole organisation"
 	if wb.Name != "" {
 		scope = wb.Name
 	}
 	var b bytes.Buffer
 	err := htmlTmpl.Execute(&b, map[string]any{"Name": name, "Week": wb.Figures.Week.String(), "Scope": scope,
-		"Lines": figureLines(wb.Figures), "Headline": wb.Figures.Headline})
+		"Lines": figureLines(wb.Figures), "Headline": wb.Figures.Headline, "Attach": attach, "Link": wb.Link})
 	return b.String(), err
 }

@@ -23,6 +23,9 @@ type Workbook struct {
 	Name    string
 	Path    string
 	Figures *report.Figures
+	// Link is the web URL of the uploaded copy (delivery.upload), set by
+	// Deliver; "" when not uploaded.
+	Link string
 }
 
 // Scopes returns the distinct scopes of the recipients of d, in the order

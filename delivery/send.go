@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/textproto"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wneessen/go-mail"
 
 	"callstats/config"
+	"callstats/internal/entra"
 	"callstats/report"
 )
 
@@ -30,6 +34,17 @@ type Options struct {
 	Logger *slog.Logger
 	// Timeout bounds each SMTP conversation (30s when zero).
 	Timeout time.Duration
+
+	// Credential is the teams app's sign-in (entra.FromTeams), needed by
+	// delivery.via graph, delivery.auth xoauth2 and delivery.upload.
+	Credential *entra.Credential
+	// GraphURL is teams.graph_url (https://graph.microsoft.com when "").
+	GraphURL string
+	// HTTPClient sends the Graph requests (nil: one with timeouts).
+	HTTPClient *http.Client
+	// Wait waits out Retry-After and backoff between Graph attempts (nil: a
+	// timer that honours ctx); tests make it return at once.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // Outcomes of one recipient's mail.
@@ -49,6 +64,7 @@ type Result struct {
 	// the address or the message (a 5xx reply) rather than a passing fault.
 	Err       error
 	Permanent bool
+	Link      string // web URL of the uploaded workbook, when delivery.upload is set
 }
 
 // ErrFailed is wrapped by Deliver's error when some recipients could not be
@@ -79,10 +95,15 @@ func Deliver(ctx context.Context, d *config.Delivery, w report.Week, books []Wor
 	if err != nil {
 		return nil, err
 	}
-	client, err := newClient(d, opts.Timeout)
+	api, err := newGraphAPI(d, opts)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: %w", err)
 	}
+	m, err := newMailer(d, opts, api)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: %w", err)
+	}
+	links := map[string]string{} // workbook path -> web URL, once uploaded
 	var results []Result
 	var failed []error
 	for _, r := range d.Recipients {
@@ -108,12 +129,21 @@ func Deliver(ctx context.Context, d *config.Delivery, w report.Week, books []Wor
 			}
 			rec.Attempts = prev.Attempts
 		}
-		err := sendOne(ctx, client, d, r, wb)
+		var err error
+		if d.Upload != nil {
+			if wb.Link = links[wb.Path]; wb.Link == "" {
+				wb.Link, err = api.uploadWorkbook(ctx, d.Upload, wb.Path)
+				links[wb.Path] = wb.Link
+			}
+			res.Link, rec.Link = wb.Link, wb.Link
+		}
+		if err == nil {
+			err = m.send(ctx, r, wb)
+		}
 		rec.Attempts++
 		rec.At = now().UTC()
 		if err != nil {
-			var se *mail.SendError
-			res.Permanent = errors.As(err, &se) && !se.IsTemp()
+			res.Permanent = permanent(err)
 			res.Status, res.Err = StatusFailed, err
 			rec.Error, rec.Permanent = err.Error(), res.Permanent
 			failed = append(failed, fmt.Errorf("sending week %s to %s: %w", w, r.Address, err))
@@ -134,6 +164,99 @@ func Deliver(ctx context.Context, d *config.Delivery, w report.Week, books []Wor
 	return results, nil
 }
 
+// A mailer sends one recipient's mail: over SMTP or through Graph.
+type mailer interface {
+	send(ctx context.Context, r config.Recipient, wb Workbook) error
+}
+
+// newMailer makes the mailer of d.via.
+func newMailer(d *config.Delivery, opts Options, api *graphAPI) (mailer, error) {
+	attach := d.Attach || d.Upload == nil
+	if d.Via == config.ViaGraph {
+		sender := d.SenderMailbox()
+		if sender == "" {
+			return nil, errors.New("delivery.sender: no mailbox to send as")
+		}
+		return &graphMailer{api: api, sender: sender, attach: attach}, nil
+	}
+	c, err := newClient(d, opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	sm := &smtpMailer{client: c, d: d, attach: attach}
+	if d.Auth == config.SMTPAuthXOAUTH2 {
+		if opts.Credential == nil {
+			return nil, errors.New("delivery.auth xoauth2: no app credential (the teams section) to get a token with")
+		}
+		sm.tokens = opts.Credential.TokenSource(entra.OutlookScope)
+	}
+	return sm, nil
+}
+
+// newGraphAPI makes the Graph client of mail through Graph and the upload;
+// nil when d uses neither.
+func newGraphAPI(d *config.Delivery, opts Options) (*graphAPI, error) {
+	if d.Via != config.ViaGraph && d.Upload == nil {
+		return nil, nil
+	}
+	if opts.Credential == nil {
+		return nil, errors.New("delivery.via graph and delivery.upload sign in as the teams app: no app credential given")
+	}
+	base := strings.TrimRight(opts.GraphURL, "/")
+	if base == "" {
+		base = "https://graph.microsoft.com"
+	}
+	g := &graphAPI{base: base + "/v1.0", tokens: opts.Credential.TokenSource(base + "/.default"),
+		httpc: opts.HTTPClient, wait: opts.Wait}
+	if g.httpc == nil {
+		g.httpc = &http.Client{Timeout: 5 * time.Minute}
+	}
+	if g.wait == nil {
+		g.wait = sleep
+	}
+	return g, nil
+}
+
+// permanent reports a failure that another attempt as it is cannot mend:
+// the SMTP server refused the address, the message or the sign-in (5xx), or Graph
+// answered a 4xx other than 408 and 429, or the app could not sign in.
+func permanent(err error) bool {
+	if se, ok := errors.AsType[*mail.SendError](err); ok {
+		return !se.IsTemp()
+	}
+	if ge, ok := errors.AsType[*GraphError](err); ok {
+		return ge.Permanent()
+	}
+	if te, ok := errors.AsType[*textproto.Error](err); ok { // a refused sign-in: 535
+		return te.Code >= 500
+	}
+	return isLoginError(err)
+}
+
+// smtpMailer sends over SMTP; with XOAUTH2 it signs in with a fresh token
+// of the app for each conversation.
+type smtpMailer struct {
+	client *mail.Client
+	d      *config.Delivery
+	attach bool
+	tokens *entra.Source // XOAUTH2; nil for a password or none
+}
+
+func (m *smtpMailer) send(ctx context.Context, r config.Recipient, wb Workbook) error {
+	if m.tokens != nil {
+		tok, err := m.tokens.TokenContext(ctx)
+		if err != nil {
+			return err
+		}
+		m.client.SetPassword(tok.AccessToken)
+	}
+	msg, err := buildMessage(m.d, r, wb, m.attach)
+	if err != nil {
+		return err
+	}
+	return m.client.DialAndSendWithContext(ctx, msg)
+}
+
 // newClient makes the SMTP client of d.
 func newClient(d *config.Delivery, timeout time.Duration) (*mail.Client, error) {
 	if timeout <= 0 {
@@ -148,25 +271,20 @@ func newClient(d *config.Delivery, timeout time.Duration) (*mail.Client, error) 
 	default:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
 	}
-	if d.User != "" {
+	switch {
+	case d.Auth == config.SMTPAuthXOAUTH2:
+		// The password is the app's token, set before each send.
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthXOAUTH2), mail.WithUsername(d.User))
+	case d.User != "":
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
 			mail.WithUsername(d.User), mail.WithPassword(d.Password.Reveal()))
 	}
 	return mail.NewClient(d.Host, opts...)
 }
 
-// sendOne builds and sends one recipient's message.
-func sendOne(ctx context.Context, c *mail.Client, d *config.Delivery, r config.Recipient, wb Workbook) error {
-	m, err := buildMessage(d, r, wb)
-	if err != nil {
-		return err
-	}
-	return c.DialAndSendWithContext(ctx, m)
-}
-
 // buildMessage makes the mail: plain text with an HTML alternative, and
-// the workbook attached.
-func buildMessage(d *config.Delivery, r config.Recipient, wb Workbook) (*mail.Msg, error) {
+// the workbook attached when attach (else the bodies carry wb.Link).
+func buildMessage(d *config.Delivery, r config.Recipient, wb Workbook, attach bool) (*mail.Msg, error) {
 	m := mail.NewMsg()
 	err := m.From(d.From)
 	if err != nil {
@@ -183,12 +301,14 @@ func buildMessage(d *config.Delivery, r config.Recipient, wb Workbook) (*mail.Ms
 	m.Subject(subject(wb))
 	m.SetDate()
 	m.SetMessageID()
-	m.SetBodyString(mail.TypeTextPlain, textBody(r.Name, wb))
-	h, err := htmlBody(r.Name, wb)
+	m.SetBodyString(mail.TypeTextPlain, textBody(r.Name, wb, attach))
+	h, err := htmlBody(r.Name, wb, attach)
 	if err != nil {
 		return nil, err
 	}
 	m.AddAlternativeString(mail.TypeTextHTML, h)
-	m.AttachFile(wb.Path, mail.WithFileName(filepath.Base(wb.Path)), mail.WithFileContentType(xlsxType))
+	if attach {
+		m.AttachFile(wb.Path, mail.WithFileName(filepath.Base(wb.Path)), mail.WithFileContentType(xlsxType))
+	}
 	return m, nil
 }

@@ -15,6 +15,9 @@ import (
 type fakeSMTP struct {
 	ln     net.Listener
 	refuse map[string]bool
+	// xoauth2, when set, makes the server offer AUTH XOAUTH2 only and
+	// accept the SASL string it returns true for (xoauth2_test.go).
+	xoauth2 func(sasl string) bool
 
 	mu   sync.Mutex
 	msgs []received
@@ -76,7 +79,16 @@ func (s *fakeSMTP) serve(c net.Conn) {
 		switch {
 		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
 			w("250-fake")
+			if s.xoauth2 != nil {
+				w("250-AUTH XOAUTH2")
+			}
 			w("250 8BITMIME")
+		case strings.HasPrefix(cmd, "AUTH XOAUTH2 ") && s.xoauth2 != nil:
+			if s.xoauth2(strings.TrimSpace(line)[len("AUTH XOAUTH2 "):]) {
+				w("235 2.7.0 Authentication successful")
+			} else {
+				w("535 5.7.3 Authentication unsuccessful")
+			}
 		case strings.HasPrefix(cmd, "MAIL FROM"):
 			rcpts = nil
 			w("250 ok")

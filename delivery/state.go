@@ -19,6 +19,7 @@ type Send struct {
 	Address  string    `json:"address"`
 	Scope    string    `json:"scope,omitempty"` // the scope's slug; "" tenant-wide
 	Workbook string    `json:"workbook"`        // file name of the attachment
+	Link     string    `json:"link,omitempty"`  // web URL of the uploaded workbook (delivery.upload)
 	Sent     bool      `json:"sent"`
 	At       time.Time `json:"at"` // last attempt
 	Attempts int       `json:"attempts"`

@@ -35,11 +35,13 @@ type tokenCache struct {
 	keyHint string
 	sem     chan struct{} // held while using or replacing tok
 	tok     *oauth2.Token
+	src     oauth2.TokenSource // ClientConfig.TokenSource, or nil
 }
 
 func newTokenCache(cfg ClientConfig, loginURL *url.URL, graphBase string, httpc *http.Client) *tokenCache {
 	t := &tokenCache{sem: make(chan struct{}, 1), timeout: cfg.RequestTimeout}
 	if cfg.TokenSource != nil {
+		t.src = cfg.TokenSource
 		t.source = func(context.Context) oauth2.TokenSource { return cfg.TokenSource }
 		t.keyHint = "check the Teams sign-in settings and teams.client_id"
 		return t
@@ -70,6 +72,9 @@ func (t *tokenCache) lock(ctx context.Context) error {
 
 // token returns a valid token, fetching one if needed.
 func (t *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
+	if t.src != nil {
+		return t.sourceToken(ctx)
+	}
 	if err := t.lock(ctx); err != nil {
 		return nil, err
 	}
@@ -90,8 +95,40 @@ func (t *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 	return tok, nil
 }
 
+// sourceToken asks the caller's TokenSource, which keeps, renews and shares
+// its tokens itself (internal/entra). A failure it says is temporary is
+// retried; any other is ErrAuth.
+func (t *tokenCache) sourceToken(ctx context.Context) (*oauth2.Token, error) {
+	var tok *oauth2.Token
+	var err error
+	if cs, ok := t.src.(interface {
+		TokenContext(context.Context) (*oauth2.Token, error)
+	}); ok {
+		tok, err = cs.TokenContext(ctx)
+	} else {
+		tok, err = t.src.Token()
+	}
+	switch {
+	case err == nil:
+		return tok, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	}
+	if tmp, ok := errors.AsType[interface {
+		error
+		Temporary() bool
+	}](err); ok && tmp.Temporary() {
+		return nil, &httpretry.TransientError{Err: err, Token: true}
+	}
+	return nil, fmt.Errorf("%w: %w", ErrAuth, err)
+}
+
 // invalidate drops tok if it is still the cached token.
 func (t *tokenCache) invalidate(ctx context.Context, tok *oauth2.Token) {
+	if inv, ok := t.src.(interface{ Invalidate(*oauth2.Token) }); ok {
+		inv.Invalidate(tok)
+		return
+	}
 	if t.lock(ctx) != nil {
 		return
 	}

@@ -81,6 +81,7 @@ type Server struct {
 	listFail, logFail failAfter
 
 	subs subscriptionStore // change-notification subscriptions (subscriptions.go)
+	m365 m365State         // assertions, mail and uploads (assertion.go, mail.go, upload.go)
 }
 
 // NewServer starts a server on 127.0.0.1. Close it when done. Like
@@ -133,6 +134,7 @@ func NewServer(opts Options) *Server {
 	mux.HandleFunc("GET /v1.0/subscriptions", s.graph(s.serveListSubscriptions))
 	mux.HandleFunc("PATCH /v1.0/subscriptions/{id}", s.graph(s.serveRenewSubscription))
 	mux.HandleFunc("DELETE /v1.0/subscriptions/{id}", s.graph(s.serveDeleteSubscription))
+	s.routeM365(mux)
 	mux.HandleFunc("/", s.serveUnknown)
 	s.srv = httptest.NewServer(s.count(mux))
 	s.URL = s.srv.URL
@@ -306,7 +308,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			secret = v
 		}
 	}
-	switch tenant := r.PathValue("tenant"); {
+	tenant := r.PathValue("tenant")
+	refused := s.checkClient(r, tenant, secret)
+	switch {
 	case tenant != s.opts.TenantID:
 		s.aadError(w, http.StatusBadRequest, "invalid_request", 90002,
 			fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID.", tenant))
@@ -316,10 +320,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	case clientID != s.opts.ClientID:
 		s.aadError(w, http.StatusBadRequest, "unauthorized_client", 700016,
 			fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'.", clientID, s.opts.TenantID))
-	case secret != s.opts.ClientSecret:
-		s.aadError(w, http.StatusUnauthorized, "invalid_client", 7000215,
-			fmt.Sprintf("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", s.opts.ClientID))
-	case r.PostForm.Get("scope") != s.URL+"/.default":
+	case refused != nil:
+		s.aadError(w, refused.status, refused.code, refused.aadsts, refused.desc)
+	case !s.knownScope(r.PostForm.Get("scope")):
 		s.aadError(w, http.StatusBadRequest, "invalid_scope", 1002012,
 			fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", r.PostForm.Get("scope")))
 	default:
@@ -335,6 +338,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.tokens[tok] = now.Add(time.Duration(secs) * time.Second)
 		s.stats.Tokens++
 		s.mu.Unlock()
+		s.issued(tok, r.PostForm.Get("scope"))
 		writeJSON(w, http.StatusOK, map[string]any{
 			"token_type":     "Bearer",
 			"expires_in":     secs,
