@@ -39,7 +39,14 @@ func Deliver(ctx context.Context, cfg *config.Config, env Env, w report.Week, re
 // send mails the rendered workbooks of a week; the caller holds the lock.
 func send(ctx context.Context, cfg *config.Config, env Env, books []delivery.Workbook, resend bool) ([]delivery.Result, error) {
 	w := books[0].Figures.Week
-	return delivery.Deliver(ctx, cfg.Delivery, w, books, delivery.Options{
-		StateDir: cfg.StateDir, Resend: resend, Now: cfg.Now, Logger: env.logger(),
-	})
+	opts := delivery.Options{StateDir: cfg.StateDir, Resend: resend, Now: cfg.Now, Logger: env.logger()}
+	if t := cfg.Teams; t != nil {
+		// Graph mail, SMTP with XOAUTH2 and the upload sign in as the Teams app.
+		cred, err := teamsCredential(t, env)
+		if err != nil {
+			return nil, cannot(err)
+		}
+		opts.Credential, opts.GraphURL, opts.HTTPClient = cred, t.GraphURL, env.HTTPClient
+	}
+	return delivery.Deliver(ctx, cfg.Delivery, w, books, opts)
 }

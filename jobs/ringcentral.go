@@ -29,11 +29,7 @@ func newRingCentralSource(cfg *config.Config, env Env) (Source, error) {
 	if rc == nil {
 		return nil, nil
 	}
-	client, err := ringcentral.NewClient(ringcentral.ClientConfig{
-		ServerURL: rc.ServerURL, MediaURL: rc.MediaURL, ClientID: rc.ClientID,
-		ClientSecret: rc.ClientSecret.Reveal(), JWT: rc.JWT.Reveal(),
-		HTTPClient: env.HTTPClient, Logger: env.logger(), Wait: env.Wait,
-	})
+	client, err := newRingCentralClient(rc, env)
 	if err != nil {
 		return nil, err
 	}

@@ -24,15 +24,7 @@ func newTeamsSource(cfg *config.Config, env Env) (Source, error) {
 	if cfg.Teams == nil {
 		return nil, nil
 	}
-	// The client paces by the wall clock, never by the job clock: that one
-	// stands still when CALLSTATS_NOW fixes it.
-	client, err := graph.NewClient(graph.ClientConfig{
-		TenantID: cfg.Teams.TenantID, ClientID: cfg.Teams.ClientID,
-		ClientSecret: cfg.Teams.ClientSecret.Reveal(),
-		GraphURL:     cfg.Teams.GraphURL, LoginURL: cfg.Teams.LoginURL,
-		Concurrency: cfg.Teams.Concurrency, MaxAttempts: cfg.Teams.MaxAttempts,
-		HTTPClient: env.HTTPClient, Logger: env.logger(), Wait: env.Wait,
-	})
+	client, err := newGraphClient(cfg.Teams, env)
 	if err != nil {
 		return nil, err
 	}

@@ -199,11 +199,7 @@ func newUpkeep(cfg *config.Config, env Env, clock Clock) (*upkeep, error) {
 		retryAt:   map[string]time.Time{}, retryWait: map[string]time.Duration{},
 	}
 	if t := cfg.Teams; t != nil {
-		c, err := graph.NewClient(graph.ClientConfig{
-			TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret.Reveal(),
-			GraphURL: t.GraphURL, LoginURL: t.LoginURL, MaxAttempts: t.MaxAttempts,
-			HTTPClient: env.HTTPClient, Logger: u.log, Wait: env.Wait,
-		})
+		c, err := newGraphClient(t, env)
 		if err != nil {
 			return nil, err
 		}
@@ -211,11 +207,7 @@ func newUpkeep(cfg *config.Config, env Env, clock Clock) (*upkeep, error) {
 			clientState: s.ClientState.Reveal(), log: u.log})
 	}
 	if r := cfg.RingCentral; r != nil {
-		c, err := ringcentral.NewClient(ringcentral.ClientConfig{
-			ServerURL: r.ServerURL, MediaURL: r.MediaURL, ClientID: r.ClientID,
-			ClientSecret: r.ClientSecret.Reveal(), JWT: r.JWT.Reveal(),
-			HTTPClient: env.HTTPClient, Logger: u.log, Wait: env.Wait,
-		})
+		c, err := newRingCentralClient(r, env)
 		if err != nil {
 			return nil, err
 		}
