@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,7 +31,14 @@ const demoMarker = ".callstats-demo"
 
 // runDemo starts the fake Graph with a generated week, writes the queue a
 // receiver would have written, and runs two nights of ingest against it.
-func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs.Env) int {
+// demoOptions are the demo's flags.
+type demoOptions struct {
+	dir  string
+	mail string // "graph": mail the workbooks through the fake Graph
+}
+
+func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, env jobs.Env) int {
+	dir := opts.dir
 	if err := prepareDemoDir(dir); err != nil {
 		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 		return exitCannot
@@ -201,6 +209,11 @@ func runDemo(ctx context.Context, dir string, stdout, stderr io.Writer, env jobs
 	for _, b := range books {
 		fmt.Fprintf(stdout, "  scoped to %s: %s (%d calls)\n", b.Name, b.Path, b.Figures.ThisWeek.Calls)
 	}
+	if opts.mail == "graph" {
+		if code := demoGraphMail(ctx, cfg, env, srv, fig.Week, stdout, stderr); code != exitOK {
+			return code
+		}
+	}
 	fmt.Fprintf(stdout, "\nLake:  %s\n", cfg.Output.Dir)
 	fmt.Fprintf(stdout, "Query it, e.g. with DuckDB:\n  SELECT quality, count(*) FROM read_parquet('%s/streams/*/*.parquet', hive_partitioning=true) GROUP BY 1;\n", cfg.Output.Dir)
 	return exitOK
@@ -358,4 +371,24 @@ func demoRingCentral(rc *rctest.Server, monday time.Time) []rctest.Call {
 		calls = append(calls, c)
 	}
 	return calls
+}
+
+// demoGraphMail sends the week's workbooks to the demo's managers through
+// the fake Graph's sendMail, signed in as the Teams app (delivery.via:
+// graph), and lists what the fake received.
+func demoGraphMail(ctx context.Context, cfg *config.Config, env jobs.Env, srv *graphtest.Server, w report.Week, stdout, stderr io.Writer) int {
+	cfg.Delivery.Via = config.ViaGraph
+	cfg.Delivery.Sender = "callstats@kestrel-bay.example"
+	cfg.Delivery.Attach = true
+	if _, _, err := jobs.Deliver(ctx, cfg, env, w, false); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: mail through Graph: %s\n", oneLine(err))
+		return exitCannot
+	}
+	fmt.Fprintf(stdout, "\nMailed through Graph (POST /users/%s/sendMail on the fake):\n", cfg.Delivery.Sender)
+	for _, m := range srv.Mails() {
+		for _, a := range m.Attachments {
+			fmt.Fprintf(stdout, "  to %s: %q with %s (%d bytes)\n", strings.Join(m.To, ", "), m.Subject, a.Name, len(a.Content))
+		}
+	}
+	return exitOK
 }
