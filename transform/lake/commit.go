@@ -94,7 +94,7 @@ func (c *commit) moveIntoPlace(tmp, final string) {
 func (c *commit) finishGroups() error {
 	tx := c.tx
 	for _, d := range slices.Sorted(maps.Keys(tx.parts)) {
-		p := *tx.parts[d]
+		p := tx.parts[d]
 		for _, t := range slices.Sorted(maps.Keys(p)) {
 			tr := p[t]
 			if err := tx.flush(d, t, tr); err != nil {

@@ -9,6 +9,12 @@
 // files into place and removes replaced ones. Open replays a journal left by a
 // crash and deletes staging files no journal claims, so a run killed at any point
 // and run again gives the same lake as a run that never died.
+//
+// The lake knows no call platform: its callers declare the tables and the
+// column that names each row's item (Options.Tables), and put items with
+// their rows as Arrow record batches (Tx.Put). Readers that hold the read
+// lock (ReadLock) never see a commit half applied; the lake belongs to the
+// one state directory that holds its ledger.
 package lake
 
 import (

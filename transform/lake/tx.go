@@ -68,7 +68,7 @@ type Tx struct {
 	l       *Lake
 	group   string
 	now     time.Time
-	parts   map[string]*datePart
+	parts   map[string]datePart
 	entries map[string]*Entry
 	drop    map[string]map[string]struct{} // groupKey -> ids whose old rows go
 	state   map[string][]byte
@@ -87,7 +87,7 @@ func (l *Lake) Begin(now time.Time) *Tx {
 		l:       l,
 		group:   newGroupName(now, l.seq),
 		now:     now.UTC(),
-		parts:   map[string]*datePart{},
+		parts:   map[string]datePart{},
 		entries: map[string]*Entry{},
 		drop:    map[string]map[string]struct{}{},
 		state:   map[string][]byte{},
@@ -291,13 +291,13 @@ func sameDest(dests []dest) (dest, bool) {
 func (tx *Tx) buffer(table, date string, rec arrow.RecordBatch) error {
 	p := tx.parts[date]
 	if p == nil {
-		p = &datePart{}
+		p = datePart{}
 		tx.parts[date] = p
 	}
-	tr := (*p)[table]
+	tr := p[table]
 	if tr == nil {
 		tr = &tableRows{}
-		(*p)[table] = tr
+		p[table] = tr
 	}
 	tr.add(rec)
 	if tr.rows >= int64(tx.l.rowGroupRows) {
@@ -373,7 +373,7 @@ func (tx *Tx) Abort() {
 	}
 	tx.done = true
 	for _, p := range tx.parts {
-		for _, tr := range *p {
+		for _, tr := range p {
 			tr.release()
 			if tr.w != nil {
 				tr.w.abort()
