@@ -97,13 +97,12 @@ func withoutClock(c *Config) *Config {
 
 func wantDefaults() *Config {
 	return &Config{
-		Queue:    Queue{Path: "data/callids.jsonl"},
 		StateDir: "data/state",
 		Output:   Output{Dir: "data/lake", BatchSize: 5000},
 		Reports:  Reports{Dir: "data/reports", Timezone: "UTC"},
 		Schedule: Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{
-			WindowDays: 3,
+			WindowDays: 3, InitialDays: 7,
 		},
 	}
 }
@@ -196,7 +195,7 @@ func TestLoadFull(t *testing.T) {
 			DownloadRecordings: true, MaxRecordingBytes: 2 << 30,
 		},
 		Schedule:  Schedule{Ingest: "30 1 * * *", Report: "@weekly", Reconcile: "0 4 * * *", Timezone: "America/New_York"},
-		Reconcile: Reconcile{WindowDays: 7, Disabled: true},
+		Reconcile: Reconcile{WindowDays: 7, Disabled: true, InitialDays: 14},
 	}
 	if got := withoutClock(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\n%+v\n%+v\nwant %+v\n%+v\n%+v", got, got.Teams, got.RingCentral, want, want.Teams, want.RingCentral)
@@ -258,7 +257,8 @@ func TestLoadInvalid(t *testing.T) {
 	}{
 		{"batch size zero", teamsOK + "output:\n  batch_size: 0\n", nil, "output.batch_size: must be greater than 0, got 0"},
 		{"batch size negative", teamsOK + "output:\n  batch_size: -5\n", nil, "output.batch_size: must be greater than 0, got -5"},
-		{"queue path empty", teamsOK + "queue:\n  path: \"\"\n", nil, "queue.path: required"},
+		{"queue path and table", teamsOK + "queue:\n  path: q.jsonl\n  azure_table:\n    endpoint: https://a.table.core.windows.net\n    table: calls\n    sas_env: SAS\n", []string{"SAS=sv=x"}, "queue.path, queue.azure_table: set only one"},
+		{"initial days", teamsOK + "reconcile:\n  initial_days: 31\n", nil, "reconcile.initial_days: must be between 1 and 30, got 31"},
 		{"state dir empty", teamsOK + "state_dir: \"\"\n", nil, "state_dir: required"},
 		{"output dir empty", teamsOK + "output:\n  dir: \"\"\n", nil, "output.dir: required"},
 		{"reports dir empty", teamsOK + "reports:\n  dir: \"\"\n", nil, "reports.dir: required"},
@@ -294,7 +294,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"top level not a mapping", "- a\n- b\n", nil, "config.yaml:1: (top level): must be a mapping of keys to values"},
 		{"unknown key", teamsOK + "  tennant_id: x\n", nil, "config.yaml:5: teams.tennant_id: unknown key (did you mean tenant_id?)"},
 		{"unknown section", teamsOK + "ouptut:\n  dir: x\n", nil, "config.yaml:5: ouptut: unknown key (did you mean output?)"},
-		{"unknown key no suggestion", teamsOK + "reconcile:\n  colour: blue\n", nil, "config.yaml:6: reconcile.colour: unknown key (known here: window_days, disabled)"},
+		{"unknown key no suggestion", teamsOK + "reconcile:\n  colour: blue\n", nil, "config.yaml:6: reconcile.colour: unknown key (known here: window_days, disabled, initial_days)"},
 		{"duplicate key", teamsOK + "  client_id: again\n", nil, "config.yaml:5: teams.client_id: set twice (first on line 3)"},
 		{"int type", teamsOK + "output:\n  batch_size: lots\n", nil, `config.yaml:6: output.batch_size: must be an integer, got "lots"`},
 		{"float for int", teamsOK + "  concurrency: 2.5\n", nil, `config.yaml:5: teams.concurrency: must be an integer, got "2.5"`},
@@ -740,7 +740,7 @@ func TestSettings(t *testing.T) {
 		"ringcentral.server_url", "ringcentral.media_url", "ringcentral.client_id", "ringcentral.client_secret_env", "ringcentral.client_secret_file",
 		"ringcentral.jwt_env", "ringcentral.jwt_file", "ringcentral.lookback", "ringcentral.download_recordings", "ringcentral.max_recording_bytes",
 		"schedule.ingest", "schedule.report", "schedule.reconcile", "schedule.timezone",
-		"reconcile.window_days", "reconcile.disabled",
+		"reconcile.window_days", "reconcile.disabled", "reconcile.initial_days",
 		"delivery.host", "delivery.port", "delivery.tls", "delivery.user", "delivery.password_env", "delivery.password_file",
 		"delivery.from",
 		"serve.listen", "serve.public_url", "serve.path_graph", "serve.path_graph_lifecycle", "serve.path_ringcentral",
