@@ -34,11 +34,17 @@ const (
 	MaxInitialDays     = 30
 )
 
-// validate refuses a section naming both a file and a table: which one the
-// receiver writes is not for callstats to guess.
-func (q Queue) validate() error {
-	if q.Path != "" && q.AzureTable != nil {
+// validateQueue refuses a section naming both a file and a table (which one
+// the receiver writes is not for callstats to guess), and turning the
+// reconcile sweep off when there is no queue: listing is then how calls are
+// found.
+func (c *Config) validateQueue() error {
+	q := c.Queue
+	switch {
+	case q.Path != "" && q.AzureTable != nil:
 		return errors.New("queue.path, queue.azure_table: set only one: the file the receiver writes, or its Azure table")
+	case q.Kind() == QueueNone && c.Reconcile.Disabled && c.Teams != nil:
+		return errors.New("reconcile.disabled: with no queue section, listing each day is how Teams calls are found: set queue.path or queue.azure_table, or leave reconcile on")
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func (c *Config) validate(need secretNeed) []error {
 			errs = append(errs, err)
 		}
 	}
-	add(c.Queue.validate())
+	add(c.validateQueue())
 	add(required("state_dir", c.StateDir))
 	add(required("output.dir", c.Output.Dir))
 	if c.Output.BatchSize <= 0 {

@@ -86,6 +86,7 @@ func RecordOf(job string, s *Summary, err error, finished time.Time) RunRecord {
 		"reconciled_days": int64(len(s.Reconciled)), "missed": missed, "recovered": recovered,
 		"added": int64(s.Lake.Added), "replaced": int64(s.Lake.Replaced), "unchanged": int64(s.Lake.Unchanged),
 		"lake_records": int64(s.LakeRecords),
+		"queue_pruned": int64(s.pruned()), "prune_errors": int64(s.PruneErrors),
 	}
 	for table, n := range s.Lake.Rows {
 		r.Counts["rows_"+table] = n
