@@ -119,7 +119,9 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	}
 	r.listing = q.Listing
 	if first && w != nil {
-		r.firstRunWindow(w, q)
+		if err := r.firstRunWindow(ctx, w, q); err != nil {
+			return r.sum, cannot(err)
+		}
 	}
 	pending := r.pendingBySource()
 	for _, s := range r.sources {

@@ -26,16 +26,25 @@ func firstRun(stateDir string) (bool, error) {
 // commit in batches of output.batch_size, so a first run that is killed
 // resumes where it stopped: the rerun is a first run still, and finds the
 // committed calls in the lake.
-func (r *runner) firstRunWindow(w *Window, q *Notified) {
+func (r *runner) firstRunWindow(ctx context.Context, w *Window, q *Notified) error {
 	now := r.cfg.Now().UTC()
 	var from time.Time
-	switch oldest, ok := q.oldest(); {
+	oldest, ok := q.oldest()
+	if tq, isTable := r.queue.(*tableQueue); isTable {
+		// The oldest partition: the entities' Timestamps are when the
+		// service stored them, which says less than the hour they name.
+		var err error
+		if oldest, ok, err = tq.tbl.OldestHour(ctx); err != nil {
+			return fmt.Errorf("reading queue table %s: %w", tq.name, err)
+		}
+	}
+	switch {
 	case q.Listing:
 		from = now.Truncate(day).AddDate(0, 0, 1-r.cfg.Reconcile.InitialDays)
 	case ok:
 		from = oldest.UTC().Truncate(day)
 	default:
-		return
+		return nil
 	}
 	if r.cfg.Teams != nil {
 		kept := now.Add(-time.Duration(r.cfg.Teams.RetentionDays) * day).Truncate(day).Add(day)
@@ -44,11 +53,12 @@ func (r *runner) firstRunWindow(w *Window, q *Notified) {
 		}
 	}
 	if !from.Before(w.From) {
-		return
+		return nil
 	}
 	w.From = from
 	r.log.Info("first run: reconciling back to the oldest day the queue names", "from", from.Format(time.DateOnly),
 		"days", int(w.To.Sub(from)/day)+1)
+	return nil
 }
 
 // pruneQueue prunes the Azure table queue (queue.azure_table.delete_after)
