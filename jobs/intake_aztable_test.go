@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -381,5 +382,74 @@ func TestAzureTableKillAndRerun(t *testing.T) {
 	}
 	if err := sameLake(want, digest(t, filepath.Join(dir, "lake"))); err != nil {
 		t.Fatalf("lake after kills and rerun differs from a clean run: %v", err)
+	}
+}
+
+// TestServeWritesToAzureTable proves that serve, with queue.azure_table
+// set, upserts the notifications it accepts into the table (in the
+// entities' seed shape, plus CallId/ChangeType/Source), that a retried
+// notification is no second row, and that serve without any queue refuses
+// to start.
+func TestServeWritesToAzureTable(t *testing.T) {
+	srv := azurite.Start(t)
+	dir := t.TempDir()
+	cfg := serveConfig(dir, "http://127.0.0.1:1", nil, "")
+	cfg.Queue.Path = ""
+	cfg.Queue.AzureTable = &config.AzureTable{Endpoint: srv.TableURL, Table: "received", AccountName: azurite.Account,
+		AccountKey: config.NewSecret(azurite.Key), Lookback: aztable.DefaultLookback}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	ready := make(chan string, 1)
+	go func() {
+		served <- serve(ctx, cfg, Env{}, serveOptions{clock: SystemClock{}, listener: ln, ready: func(a string) { ready <- a }})
+	}()
+	addr := <-ready
+	post := func(ids ...string) {
+		t.Helper()
+		var items []string
+		for _, id := range ids {
+			items = append(items, `{"changeType":"created","resourceData":{"id":"`+id+`"},"clientState":"`+serveClientState+`","tenantId":"`+serveTenant+`"}`)
+		}
+		resp, err := http.Post("http://"+addr+"/graph/callrecords", "application/json", strings.NewReader(`{"value":[`+strings.Join(items, ",")+`]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("answered %d", resp.StatusCode)
+		}
+	}
+	ids := []string{"9e31c6d8-4a07-4b5f-a2e9-d80f13b7c465", "0b6f4d12-8e5a-4f31-a7bd-960c8a94c3e2"}
+	post(ids...)
+	post(ids[0]) // Graph retries
+	stop()
+	if err := <-served; err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+
+	tq, err := openTableQueue(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tq.tbl.ReadCalls(context.Background(), aztable.Cursor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range res.Calls {
+		got = append(got, c.ID)
+	}
+	slices.Sort(ids)
+	if res.Entities != 2 || !slices.Equal(got, ids) {
+		t.Fatalf("table holds %d entities naming %v, want 2 naming %v", res.Entities, got, ids)
+	}
+
+	cfg.Queue.AzureTable = nil
+	if err := Serve(context.Background(), cfg, Env{}); err == nil || !strings.Contains(err.Error(), "needs a queue") {
+		t.Errorf("serve without a queue: %v", err)
 	}
 }
