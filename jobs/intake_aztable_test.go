@@ -309,7 +309,7 @@ func TestAzureTableKillAndRerun(t *testing.T) {
 	graph := graphtest.NewServer(graphtest.Options{Hook: func(*http.Request) { time.Sleep(2 * time.Millisecond) }})
 	t.Cleanup(graph.Close)
 	start := time.Now().UTC()
-	calls := graphgen.Week(graphgen.Options{Seed: 12, Start: start.Truncate(day).AddDate(0, 0, -3), Days: 3, Calls: 90})
+	calls := graphgen.Week(graphgen.Options{Seed: 12, Start: start.Truncate(day).AddDate(0, 0, -3), Days: 3, Calls: 60})
 	for _, c := range calls {
 		if err := graph.Put(c.Raw); err != nil {
 			t.Fatal(err)
