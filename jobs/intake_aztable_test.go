@@ -280,6 +280,14 @@ func TestIngestFromAzureTable(t *testing.T) {
 	if sum.Pruned == nil || sum.Pruned.Deleted != len(wantDeleted) || !mapsEqual(got, wantLeft) {
 		t.Fatalf("pruned %+v: %d entities left, want %d", sum.Pruned, len(got), len(wantLeft))
 	}
+	if rec := RecordOf("ingest", sum, nil, time.Now()); rec.Counts["queue_pruned"] != int64(len(wantDeleted)) {
+		t.Errorf("run record counts %d pruned, want %d", rec.Counts["queue_pruned"], len(wantDeleted))
+	}
+	var printed bytes.Buffer
+	sum.Print(&printed)
+	if !strings.Contains(printed.String(), fmt.Sprintf("%d old entities deleted", len(wantDeleted))) {
+		t.Errorf("summary does not show the prune:\n%s", printed.String())
+	}
 	for _, id := range notReady {
 		if !got[seedRow(hourOf[id], id, "created").key()] {
 			t.Errorf("the old entity of pending call %s was deleted", id)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -178,5 +179,46 @@ func TestFirstRunReconcilesBackToTheQueueStart(t *testing.T) {
 	}
 	if len(sum.Reconciled) != 3 || sum.ToFetch != 0 {
 		t.Fatalf("second run reconciled %d days and fetched %d, want 3 and 0", len(sum.Reconciled), sum.ToFetch)
+	}
+}
+
+// A queue file rotated since the last run is finished from the rotated file
+// (logged at debug); one replaced by a shorter file whose old rest cannot be
+// found is read from its start, and the possible loss is logged at warn.
+func TestFileQueueLogsRotatedAndLost(t *testing.T) {
+	f := newFixture(t, 12)
+	path := filepath.Join(f.dir, "callids.jsonl")
+	var logs bytes.Buffer
+	env := Env{Wait: noWait, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	cfg := testConfig(f.dir, f.srv.URL, night1)
+	cfg.Reconcile.Disabled = true
+	if _, err := Ingest(context.Background(), cfg, env); err != nil {
+		t.Fatal(err)
+	}
+
+	// Rotation: the receiver renames the file and starts a new one.
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	var q bytes.Buffer
+	entity(&q, f.calls[0].ID, "updated", night1.Add(time.Hour))
+	os.WriteFile(path, q.Bytes(), 0o644)
+	logs.Reset()
+	if _, err := Ingest(context.Background(), cfg, env); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "level=DEBUG msg=\"finished the rotated queue file") || strings.Contains(logs.String(), "may be lost") {
+		t.Errorf("rotation not logged at debug:\n%s", logs.String())
+	}
+
+	// Loss: the file is replaced by a shorter one and the old one is gone.
+	os.Remove(path + ".1")
+	os.WriteFile(path, []byte("\n"), 0o644)
+	logs.Reset()
+	if _, err := Ingest(context.Background(), cfg, env); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "level=WARN msg=\"queue lines may be lost") {
+		t.Errorf("loss not logged at warn:\n%s", logs.String())
 	}
 }
