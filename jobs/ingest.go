@@ -117,7 +117,7 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	if err != nil {
 		return r.sum, err
 	}
-	r.listing = q.Listing
+	r.listing, r.sum.NoQueue = q.Listing, q.Listing
 	if first && w != nil {
 		if err := r.firstRunWindow(ctx, w, q); err != nil {
 			return r.sum, cannot(err)

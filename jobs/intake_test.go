@@ -107,8 +107,11 @@ func TestIngestWithoutQueueListsEveryCallOfTheWindow(t *testing.T) {
 	}
 	var out bytes.Buffer
 	sum.Print(&out)
-	if !strings.Contains(out.String(), "n/a") {
-		t.Errorf("summary does not say notified n/a:\n%s", out.String())
+	if !strings.Contains(out.String(), "n/a") || !strings.Contains(out.String(), "none: calls are found by listing") {
+		t.Errorf("summary does not say there is no queue, notified n/a:\n%s", out.String())
+	}
+	if rec := RecordOf("ingest", sum, nil, night1); rec.Counts["missed"] != 0 || rec.Counts["recovered"] != int64(len(want)) {
+		t.Errorf("run record counts %d missed, %d recovered; want 0 and %d", rec.Counts["missed"], rec.Counts["recovered"], len(want))
 	}
 
 	// The next night lists its 3-day window again and fetches nothing.

@@ -131,7 +131,9 @@ func (s *teamsSource) Reconcile(ctx context.Context, r *runner, w Window) error 
 			case failed:
 				row.Failed++
 			}
-			row.Missed++
+			if !r.listing {
+				row.Missed++
+			}
 		}
 		r.sum.Reconciled = append(r.sum.Reconciled, row)
 	}

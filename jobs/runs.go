@@ -74,7 +74,9 @@ func RecordOf(job string, s *Summary, err error, finished time.Time) RunRecord {
 	}
 	var missed, recovered int64
 	for _, d := range s.Reconciled {
-		missed += d.Missed
+		if !d.NoQueue { // no queue: nothing was notified, so nothing missed
+			missed += d.Missed
+		}
 		recovered += d.Recovered
 	}
 	var rows int64

@@ -13,9 +13,10 @@ import (
 
 // Queue is where a run learns which calls were notified since the last run:
 // a queue file, the receiver's Azure table, or none (calls found by listing
-// each day; see source_queue_listing.go). A Queue reads from an opaque cursor, which the run
-// commits with its last transaction, so that a run that dies reads the same
-// notifications again and one that commits never reads them twice.
+// each day; see source_queue_listing.go). A Queue reads from an opaque
+// cursor, which the run commits with its last transaction, so that a run
+// that dies reads the same notifications again and one that commits never
+// reads them twice.
 type Queue interface {
 	// Read returns the calls notified after cursor (nil: from the start).
 	// Unreadable notifications are logged and counted, never fatal.

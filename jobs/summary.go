@@ -21,8 +21,9 @@ type Summary struct {
 	Elapsed time.Duration
 	// Done is set when the run got to its end.
 	Done bool
-	// The queue.
+	// The queue; NoQueue is set when there is none (calls found by listing).
 	QueueEntities, QueueErrors, QueueCalls int
+	NoQueue                                bool
 	// Pruned is what pruning the queue table did (nil when it did not run);
 	// PruneErrors counts prunes that failed.
 	Pruned      *Pruned
@@ -61,7 +62,11 @@ func (s *Summary) fail(st *runState, p *Pending, now time.Time, reason string) {
 func (s *Summary) Print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s finished in %s\n", s.Job, s.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(tw, "  queue\t%d notifications, %d calls, %d bad lines skipped\n", s.QueueEntities, s.QueueCalls, s.QueueErrors)
+	if s.NoQueue {
+		fmt.Fprintf(tw, "  queue\tnone: calls are found by listing each day\n")
+	} else {
+		fmt.Fprintf(tw, "  queue\t%d notifications, %d calls, %d bad lines skipped\n", s.QueueEntities, s.QueueCalls, s.QueueErrors)
+	}
 	if p := s.Pruned; p != nil || s.PruneErrors > 0 {
 		if p == nil {
 			p = &Pruned{}
@@ -135,7 +140,9 @@ func (s *Summary) LogAttrs() []any {
 func (s *Summary) missed() int64 {
 	var n int64
 	for _, r := range s.Reconciled {
-		n += r.Missed
+		if !r.NoQueue { // no queue: nothing was notified, so nothing missed
+			n += r.Missed
+		}
 	}
 	return n
 }
