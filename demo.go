@@ -19,8 +19,11 @@ import (
 	"callstats/delivery"
 	"callstats/extract/graph/graphgen"
 	"callstats/extract/graph/graphtest"
+	"callstats/extract/queue"
+	"callstats/extract/queue/aztable"
 	"callstats/extract/ringcentral/rctest"
 	"callstats/internal/atomicfile"
+	"callstats/internal/azurite"
 	"callstats/jobs"
 	"callstats/report"
 	"callstats/transform/lake"
@@ -29,16 +32,40 @@ import (
 // demoMarker marks a directory the demo made, so that it may clear it on the next run.
 const demoMarker = ".callstats-demo"
 
+// Demo queue kinds (--queue).
+const (
+	demoQueueFile  = "file"
+	demoQueueTable = "azure-table"
+)
+
 // runDemo starts the fake Graph with a generated week, writes the queue a
 // receiver would have written, and runs two nights of ingest against it.
 // demoOptions are the demo's flags.
 type demoOptions struct {
-	dir  string
-	mail string // "graph": mail the workbooks through the fake Graph
+	dir string
+	// queue azure-table writes the queue into an Azure table on Azurite
+	// (Teams only: Azurite stamps each entity with the wall clock, while the
+	// demo's nights run on a clock of their own, and RingCentral's call-log
+	// windows follow the notification times).
+	queue string
+	mail  string // "graph": mail the workbooks through the fake Graph
 }
 
 func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, env jobs.Env) int {
-	dir := opts.dir
+	dir, queueKind := opts.dir, opts.queue
+	table := false
+	switch queueKind {
+	case demoQueueFile:
+	case demoQueueTable:
+		if err := azurite.Installed(); err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: --queue azure-table needs Azurite, the Azure Storage emulator, which scripts/test-deps azurite installs: %v\n", err)
+			return exitCannot
+		}
+		table = true
+	default:
+		fmt.Fprintf(stderr, "callstats: demo: --queue must be %s or %s, got %q\n", demoQueueFile, demoQueueTable, queueKind)
+		return exitUsage
+	}
 	if err := prepareDemoDir(dir); err != nil {
 		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 		return exitCannot
@@ -93,6 +120,19 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 	}
 	cfg.RingCentral = &config.RingCentral{ServerURL: rc.URL, MediaURL: rc.MediaURL, ClientID: "rc-client-1",
 		ClientSecret: config.NewSecret("rc-secret-1"), JWT: config.NewSecret("rc-jwt-1"), DownloadRecordings: true}
+	var enqueue func(entities []queue.Entity) error
+	if table {
+		tbl, closeTable, err := demoTable(ctx, cfg, filepath.Join(abs, "azurite"))
+		if err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+			return exitCannot
+		}
+		defer closeTable()
+		enqueue = func(es []queue.Entity) error { return tbl.Upsert(ctx, es) }
+		cfg.RingCentral, rcCalls = nil, nil
+	} else {
+		enqueue = func(es []queue.Entity) error { return appendEntities(cfg.Queue.Path, es) }
+	}
 	cfg.ApplyDefaults()
 	cfg.Reconcile.WindowDays = 9 // the demo week and the two nights after it
 	cfg.Reports.Timezone = "Europe/Berlin"
@@ -106,7 +146,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 	// The receiver's queue: a created and sometimes an updated notification
 	// per call, a few minutes after it ended. One call in 16 is never notified,
 	// as when a receiver is down: reconciliation finds and fetches those.
-	var q bytes.Buffer
+	var q []queue.Entity
 	withheld := 0
 	for i, c := range calls {
 		if i%16 == 11 {
@@ -114,22 +154,28 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 			continue
 		}
 		at := c.End.Add(time.Duration(2+i%7) * time.Minute)
-		writeEntity(&q, c.ID, "created", at)
+		q = append(q, queue.NewEntity(queue.SourceTeams, c.ID, "created", at))
 		if i%3 == 0 {
-			writeEntity(&q, c.ID, "updated", at.Add(40*time.Second))
+			q = append(q, queue.NewEntity(queue.SourceTeams, c.ID, "updated", at.Add(40*time.Second)))
 		}
 	}
 	for i, c := range rcCalls {
 		if i%12 != 7 { // RingCentral does not retry a failed webhook: some sessions are never notified
-			writeEntityOf(&q, "s-"+c.ID, "Disconnected", "ringcentral", c.Start.Add(c.Duration+20*time.Second))
+			q = append(q, queue.NewEntity(queue.SourceRingCentral, "s-"+c.ID, "Disconnected", c.Start.Add(c.Duration+20*time.Second)))
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Queue.Path), 0o755); err != nil {
-		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
-		return exitCannot
+	if !table {
+		if err := os.MkdirAll(filepath.Dir(cfg.Queue.Path), 0o755); err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+			return exitCannot
+		}
+		if err := atomicfile.WriteFile(cfg.Queue.Path, nil); err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+			return exitCannot
+		}
 	}
-	if err := atomicfile.WriteFile(cfg.Queue.Path, q.Bytes()); err != nil {
-		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+	if err := enqueue(q); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: writing the queue: %v\n", err)
 		return exitCannot
 	}
 	// Records not ready at first (404), and Graph throttling the first requests.
@@ -140,8 +186,13 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 
 	fmt.Fprintf(stdout, "callstats demo: %d generated Teams calls of the week of %s on a fake Graph at %s,\n",
 		len(calls), monday.Format("2006-01-02"), srv.URL)
-	fmt.Fprintf(stdout, "and %d RingCentral calls on a fake RingCentral at %s.\n", len(rcCalls), rc.URL)
-	fmt.Fprintf(stdout, "The receiver's queue names %d of the Teams calls (%d notifications were lost on the way)\nand most RingCentral sessions (RingCentral does not retry a failed webhook).\n\n", len(calls)-withheld, withheld)
+	if table {
+		fmt.Fprintf(stdout, "The receiver's queue is the Azure table %s on Azurite at %s;\nit names %d of the Teams calls (%d notifications were lost on the way).\n\n",
+			cfg.Queue.AzureTable.Table, cfg.Queue.AzureTable.Endpoint, len(calls)-withheld, withheld)
+	} else {
+		fmt.Fprintf(stdout, "and %d RingCentral calls on a fake RingCentral at %s.\n", len(rcCalls), rc.URL)
+		fmt.Fprintf(stdout, "The receiver's queue names %d of the Teams calls (%d notifications were lost on the way)\nand most RingCentral sessions (RingCentral does not retry a failed webhook).\n\n", len(calls)-withheld, withheld)
+	}
 	fmt.Fprintf(stdout, "Night 1 (%s):\n", night1.Format(time.RFC3339))
 	sum, err := jobs.Ingest(ctx, cfg, env)
 	if code := demoStep(sum, err, stdout, stderr); code != exitOK {
@@ -150,7 +201,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 
 	// During the day, later telemetry raises the version of some records and
 	// the receiver queues their "updated" notifications.
-	var upd bytes.Buffer
+	var upd []queue.Entity
 	for i, c := range calls {
 		if i%40 != 5 {
 			continue
@@ -160,9 +211,9 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 			return exitCannot
 		}
-		writeEntity(&upd, c.ID, "updated", night1.Add(5*time.Hour))
+		upd = append(upd, queue.NewEntity(queue.SourceTeams, c.ID, "updated", night1.Add(5*time.Hour)))
 	}
-	if err := appendFile(cfg.Queue.Path, upd.Bytes()); err != nil {
+	if err := enqueue(upd); err != nil {
 		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 		return exitCannot
 	}
@@ -251,35 +302,57 @@ func prepareDemoDir(dir string) error {
 	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by callstats demo; removed by the next demo run\n"), 0o644)
 }
 
-func writeEntity(b *bytes.Buffer, id, change string, at time.Time) {
-	writeEntityOf(b, id, change, "teams", at)
-}
-
-func writeEntityOf(b *bytes.Buffer, id, change, source string, at time.Time) {
-	e := map[string]string{
-		"PartitionKey": at.UTC().Format("2006010215"),
-		"RowKey":       id + "-" + change,
-		"Timestamp":    at.UTC().Format("2006-01-02T15:04:05.000Z"),
-		"CallId":       id,
-		"ChangeType":   change,
-		"Source":       source,
+// appendEntities appends entities to the JSON Lines queue as the receiver
+// does, with every property DESIGN.md names.
+func appendEntities(path string, entities []queue.Entity) error {
+	var b bytes.Buffer
+	for _, e := range entities {
+		line, err := json.Marshal(map[string]string{
+			"PartitionKey": e.PartitionKey, "RowKey": e.RowKey,
+			"Timestamp": e.Timestamp.UTC().Format(queue.TimestampFormat),
+			"CallId":    e.CallID, "ChangeType": e.ChangeType, "Source": e.Source,
+		})
+		if err != nil {
+			return err
+		}
+		b.Write(line)
+		b.WriteByte('\n')
 	}
-	line, _ := json.Marshal(e)
-	b.Write(line)
-	b.WriteByte('\n')
-}
-
-// appendFile appends to the queue as the receiver does.
-func appendFile(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	if _, err := f.Write(b.Bytes()); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
+}
+
+// demoTable starts Azurite in dir, points cfg's queue at a new table on it
+// and returns the table to write the notifications into; closeTable stops
+// Azurite.
+func demoTable(ctx context.Context, cfg *config.Config, dir string) (tbl *aztable.Table, closeTable func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	srv, err := azurite.Launch(ctx, dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting Azurite: %w", err)
+	}
+	cfg.Queue.Path = ""
+	cfg.Queue.AzureTable = &config.AzureTable{Endpoint: srv.TableURL, Table: "callids",
+		AccountName: azurite.Account, AccountKey: config.NewSecret(azurite.Key)}
+	tbl, err = aztable.New(aztable.Config{Endpoint: srv.TableURL, Table: "callids",
+		Credential: aztable.Credential{AccountName: azurite.Account, AccountKey: azurite.Key}})
+	if err == nil {
+		err = tbl.Create(ctx)
+	}
+	if err != nil {
+		srv.Close()
+		return nil, nil, fmt.Errorf("creating the queue table on Azurite: %w", err)
+	}
+	return tbl, srv.Close, nil
 }
 
 // printHeadlines reads the lake back and prints a few figures.

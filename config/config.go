@@ -33,7 +33,10 @@ type Config struct {
 	Now func() time.Time `yaml:"-" json:"-"`
 }
 
-// Queue says where the IDs delivered by the webhook receiver are read from.
+// Queue says where the IDs delivered by the webhook receiver are read from:
+// a file (Path) or the Azure table (AzureTable), at most one of them. With
+// neither, there is no queue: ingest discovers calls by listing each day
+// (see queue.go).
 type Queue struct {
 	Path       string      `yaml:"path"`        // a JSON Lines file or a CSV export of the table
 	AzureTable *AzureTable `yaml:"azure_table"` // nil when absent; see aztable.go
@@ -116,6 +119,9 @@ type Schedule struct {
 type Reconcile struct {
 	WindowDays int  `yaml:"window_days"` // days back from today that are listed
 	Disabled   bool `yaml:"disabled"`
+	// InitialDays is how many days a first run lists when there is no
+	// queue to say how far back to go (see queue.go).
+	InitialDays int `yaml:"initial_days"`
 }
 
 // Delivery configures mailing the weekly workbooks (callstats deliver).

@@ -97,13 +97,12 @@ func withoutClock(c *Config) *Config {
 
 func wantDefaults() *Config {
 	return &Config{
-		Queue:    Queue{Path: "data/callids.jsonl"},
 		StateDir: "data/state",
 		Output:   Output{Dir: "data/lake", BatchSize: 5000},
 		Reports:  Reports{Dir: "data/reports", Timezone: "UTC"},
 		Schedule: Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{
-			WindowDays: 3,
+			WindowDays: 3, InitialDays: 7,
 		},
 	}
 }
@@ -198,10 +197,10 @@ func TestLoadFull(t *testing.T) {
 			JWT:                NewSecret(rcJWT),
 			Lookback:           36 * time.Hour,
 			DownloadRecordings: true, MaxRecordingBytes: 2 << 30,
-			LoginTimeout:       30 * time.Second,
+			LoginTimeout: 30 * time.Second,
 		},
 		Schedule:  Schedule{Ingest: "30 1 * * *", Report: "@weekly", Reconcile: "0 4 * * *", Timezone: "America/New_York"},
-		Reconcile: Reconcile{WindowDays: 7, Disabled: true},
+		Reconcile: Reconcile{WindowDays: 7, Disabled: true, InitialDays: 14},
 	}
 	if got := withoutClock(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\n%+v\n%+v\nwant %+v\n%+v\n%+v", got, got.Teams, got.RingCentral, want, want.Teams, want.RingCentral)
@@ -263,7 +262,9 @@ func TestLoadInvalid(t *testing.T) {
 	}{
 		{"batch size zero", teamsOK + "output:\n  batch_size: 0\n", nil, "output.batch_size: must be greater than 0, got 0"},
 		{"batch size negative", teamsOK + "output:\n  batch_size: -5\n", nil, "output.batch_size: must be greater than 0, got -5"},
-		{"queue path empty", teamsOK + "queue:\n  path: \"\"\n", nil, "queue.path: required"},
+		{"queue path and table", teamsOK + "queue:\n  path: q.jsonl\n  azure_table:\n    endpoint: https://a.table.core.windows.net\n    table: calls\n    sas_env: SAS\n", []string{"SAS=sv=x"}, "queue.path, queue.azure_table: set only one"},
+		{"no queue, no reconcile", teamsOK + "reconcile:\n  disabled: true\n", nil, "reconcile.disabled: with no queue section"},
+		{"initial days", teamsOK + "reconcile:\n  initial_days: 31\n", nil, "reconcile.initial_days: must be between 1 and 30, got 31"},
 		{"state dir empty", teamsOK + "state_dir: \"\"\n", nil, "state_dir: required"},
 		{"output dir empty", teamsOK + "output:\n  dir: \"\"\n", nil, "output.dir: required"},
 		{"reports dir empty", teamsOK + "reports:\n  dir: \"\"\n", nil, "reports.dir: required"},
@@ -299,7 +300,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"top level not a mapping", "- a\n- b\n", nil, "config.yaml:1: (top level): must be a mapping of keys to values"},
 		{"unknown key", teamsOK + "  tennant_id: x\n", nil, "config.yaml:5: teams.tennant_id: unknown key (did you mean tenant_id?)"},
 		{"unknown section", teamsOK + "ouptut:\n  dir: x\n", nil, "config.yaml:5: ouptut: unknown key (did you mean output?)"},
-		{"unknown key no suggestion", teamsOK + "reconcile:\n  colour: blue\n", nil, "config.yaml:6: reconcile.colour: unknown key (known here: window_days, disabled)"},
+		{"unknown key no suggestion", teamsOK + "reconcile:\n  colour: blue\n", nil, "config.yaml:6: reconcile.colour: unknown key (known here: window_days, disabled, initial_days)"},
 		{"duplicate key", teamsOK + "  client_id: again\n", nil, "config.yaml:5: teams.client_id: set twice (first on line 3)"},
 		{"int type", teamsOK + "output:\n  batch_size: lots\n", nil, `config.yaml:6: output.batch_size: must be an integer, got "lots"`},
 		{"float for int", teamsOK + "  concurrency: 2.5\n", nil, `config.yaml:5: teams.concurrency: must be an integer, got "2.5"`},
@@ -433,7 +434,7 @@ func TestEnvOverrides(t *testing.T) {
 			func(c *Config) any { return c.Teams.Concurrency }, 2},
 		{"url slash trimmed", "testdata/minimal.yaml", []string{"CALLSTATS_TEAMS_GRAPH_URL=http://127.0.0.1:8080/"},
 			func(c *Config) any { return c.Teams.GraphURL }, "http://127.0.0.1:8080"},
-		{"bool", "testdata/minimal.yaml", []string{"CALLSTATS_RECONCILE_DISABLED=true"},
+		{"bool", "testdata/minimal.yaml", []string{"CALLSTATS_RECONCILE_DISABLED=true", "CALLSTATS_QUEUE_PATH=q.jsonl"},
 			func(c *Config) any { return c.Reconcile.Disabled }, true},
 		{"duration", "testdata/full.yaml", []string{"CALLSTATS_RINGCENTRAL_LOOKBACK=90m"},
 			func(c *Config) any { return c.RingCentral.Lookback }, 90 * time.Minute},
@@ -748,7 +749,7 @@ func TestSettings(t *testing.T) {
 		"ringcentral.jwt_env", "ringcentral.jwt_file", "ringcentral.lookback", "ringcentral.download_recordings", "ringcentral.max_recording_bytes",
 		"ringcentral.login_timeout",
 		"schedule.ingest", "schedule.report", "schedule.reconcile", "schedule.timezone",
-		"reconcile.window_days", "reconcile.disabled",
+		"reconcile.window_days", "reconcile.disabled", "reconcile.initial_days",
 		"delivery.host", "delivery.port", "delivery.tls", "delivery.user", "delivery.password_env", "delivery.password_file",
 		"delivery.from", "delivery.via", "delivery.auth", "delivery.sender", "delivery.attach",
 		"delivery.upload.drive_id", "delivery.upload.folder",

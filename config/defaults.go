@@ -9,7 +9,7 @@ import (
 // template returns every default, with both sources enabled.
 func template() *Config {
 	return &Config{
-		Queue:    Queue{Path: "data/callids.jsonl", AzureTable: &AzureTable{Lookback: DefaultAzureTableLookback}},
+		Queue:    Queue{AzureTable: &AzureTable{Lookback: DefaultAzureTableLookback}},
 		StateDir: "data/state",
 		Output:   Output{Dir: "data/lake", BatchSize: 5000},
 		Reports:  Reports{Dir: "data/reports", Timezone: "UTC"},
@@ -27,7 +27,7 @@ func template() *Config {
 			Lookback:  24 * time.Hour, MaxRecordingBytes: 2 << 30, LoginTimeout: defaultLoginTimeout,
 		},
 		Schedule:  Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
-		Reconcile: Reconcile{WindowDays: 3},
+		Reconcile: Reconcile{WindowDays: 3, InitialDays: DefaultInitialDays},
 		Delivery:  &Delivery{Port: 587, TLS: "starttls", Via: ViaSMTP, Auth: SMTPAuthPassword, Attach: true},
 		Serve:     defaultServe(),
 	}

@@ -31,7 +31,7 @@ func (c *Config) validate(need secretNeed) []error {
 			errs = append(errs, err)
 		}
 	}
-	add(required("queue.path", c.Queue.Path))
+	add(c.validateQueue())
 	add(required("state_dir", c.StateDir))
 	add(required("output.dir", c.Output.Dir))
 	if c.Output.BatchSize <= 0 {
@@ -82,6 +82,7 @@ func (c *Config) validate(need secretNeed) []error {
 	add(checkCron("schedule.reconcile", c.Schedule.Reconcile, true))
 	add(checkZone("schedule.timezone", c.Schedule.Timezone))
 	add(inRange("reconcile.window_days", c.Reconcile.WindowDays, 1, 30))
+	add(inRange("reconcile.initial_days", c.Reconcile.InitialDays, 1, MaxInitialDays))
 	if d := c.Delivery; d != nil {
 		errs = append(errs, d.validate(need)...)
 		errs = append(errs, d.validateMicrosoft(c.Teams)...)

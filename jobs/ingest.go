@@ -47,6 +47,7 @@ type Window struct{ From, To time.Time }
 // window of recent days.
 func Ingest(ctx context.Context, cfg *config.Config, env Env) (*Summary, error) {
 	var w *Window
+	first := false
 	if !cfg.Reconcile.Disabled && cfg.Teams != nil {
 		now := cfg.Now()
 		from, widened, err := ReconcileFrom(cfg.StateDir, "ingest", now, cfg.Reconcile.WindowDays, cfg.Teams.RetentionDays)
@@ -58,15 +59,18 @@ func Ingest(ctx context.Context, cfg *config.Config, env Env) (*Summary, error) 
 				"job", "ingest", "from", from.Format(time.DateOnly))
 		}
 		w = &Window{From: from, To: now.UTC().Truncate(day)}
+		if first, err = firstRun(cfg.StateDir); err != nil {
+			return nil, cannot(err)
+		}
 	}
-	return run(ctx, cfg, env, "ingest", w)
+	return run(ctx, cfg, env, "ingest", w, first)
 }
 
 // Reconcile does what Ingest does, reconciling the given days instead of the
 // configured window: the queue is read first so that notified calls are told
 // apart from missed ones.
 func Reconcile(ctx context.Context, cfg *config.Config, env Env, w Window) (*Summary, error) {
-	return run(ctx, cfg, env, "reconcile", &w)
+	return run(ctx, cfg, env, "reconcile", &w, false)
 }
 
 // runner is one run of a job: its sink, state, sources and summary.
@@ -79,9 +83,13 @@ type runner struct {
 	sum     *Summary
 	queue   Queue
 	sources []Source
+	// listing is set when there is no queue: nothing counts as notified.
+	listing bool
 }
 
-func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window) (*Summary, error) {
+// run runs a job; first (a first ingest) widens w back to where the queue
+// starts (firstRunWindow).
+func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window, first bool) (*Summary, error) {
 	start := cfg.Now()
 	wall := time.Now()
 	r := &runner{cfg: cfg, env: env, log: env.logger(), sum: &Summary{Job: job, Started: start}}
@@ -105,9 +113,15 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 		return nil, cannot(err)
 	}
 
-	next, err := r.readQueue(ctx)
+	q, err := r.readQueue(ctx)
 	if err != nil {
 		return r.sum, err
+	}
+	r.listing, r.sum.NoQueue = q.Listing, q.Listing
+	if first && w != nil {
+		if err := r.firstRunWindow(ctx, w, q); err != nil {
+			return r.sum, cannot(err)
+		}
 	}
 	pending := r.pendingBySource()
 	for _, s := range r.sources {
@@ -123,7 +137,7 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 
 	// The final commit carries the queue cursor and the pending and failed
 	// lists, with the reconcile rows.
-	r.st.cursor = next
+	r.st.cursor = q.Next
 	tx := r.sink.Begin(cfg.Now())
 	if err := r.stageReconcile(ctx, tx); err != nil {
 		tx.Abort()
@@ -140,14 +154,15 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	r.sum.Lake.Add(stats)
 	r.sum.Pending = len(r.st.pending)
 	r.sum.LakeRecords = r.sink.Len()
+	r.pruneQueue(ctx)
 	r.sum.Done = true
 	return r.sum, nil
 }
 
 // readQueue reads what the queue notified since the last run and turns every
 // notified call that the lake does not cover yet into a pending call. It
-// returns the cursor the next run reads from.
-func (r *runner) readQueue(ctx context.Context) ([]byte, error) {
+// returns the read, whose Next is the cursor the next run reads from.
+func (r *runner) readQueue(ctx context.Context) (*Notified, error) {
 	q, err := r.queue.Read(ctx, r.st.cursor)
 	if err != nil {
 		return nil, cannot(err)
@@ -177,7 +192,7 @@ func (r *runner) readQueue(ctx context.Context) ([]byte, error) {
 			p.LastNotified = c.LastNotified
 		}
 	}
-	return q.Next, nil
+	return q, nil
 }
 
 // pendingBySource sorts the pending calls by the source that reads them,

@@ -59,7 +59,9 @@ func (s *teamsSource) Reconcile(ctx context.Context, r *runner, w Window) error 
 	}
 	var lists []listing
 	var fetch []string
+	prog := newProgress(r.env.Progress, "listing Teams call records by day", len(days))
 	for _, d := range days {
+		prog.step(0, 0)
 		l := listing{day: d, items: map[string]graph.ListItem{}, complete: true}
 		err := s.client.List(ctx, d, d.Add(day), func(page []graph.ListItem) error {
 			for _, it := range page {
@@ -100,6 +102,7 @@ func (s *teamsSource) Reconcile(ctx context.Context, r *runner, w Window) error 
 		}
 		lists = append(lists, l)
 	}
+	prog.done()
 	if err := s.Fetch(ctx, r, fetch); err != nil {
 		return err
 	}
@@ -110,7 +113,7 @@ func (s *teamsSource) Reconcile(ctx context.Context, r *runner, w Window) error 
 	}
 
 	for _, l := range lists {
-		row := transform.ReconcileDay{Source: "teams", Day: l.day, Complete: l.complete, ReconciledAt: now}
+		row := transform.ReconcileDay{Source: "teams", Day: l.day, Complete: l.complete, ReconciledAt: now, NoQueue: r.listing}
 		for id := range l.items {
 			row.Listed++
 			e, inLake := r.sink.Lookup("teams", id)
@@ -118,7 +121,7 @@ func (s *teamsSource) Reconcile(ctx context.Context, r *runner, w Window) error 
 			f, failed := r.st.failed[id]
 			notified := inLake && !e.Notified.IsZero() || pending && !p.LastNotified.IsZero() || failed && !f.LastNotified.IsZero()
 			switch {
-			case notified:
+			case notified && !r.listing:
 				row.Notified++
 				continue
 			case inLake:
@@ -128,7 +131,9 @@ func (s *teamsSource) Reconcile(ctx context.Context, r *runner, w Window) error 
 			case failed:
 				row.Failed++
 			}
-			row.Missed++
+			if !r.listing {
+				row.Missed++
+			}
 		}
 		r.sum.Reconciled = append(r.sum.Reconciled, row)
 	}

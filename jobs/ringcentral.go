@@ -167,7 +167,7 @@ func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) 
 		if !covers(windows, d, now) {
 			continue
 		}
-		row := transform.ReconcileDay{Source: queue.SourceRingCentral, Day: d, Complete: dc.complete, ReconciledAt: now}
+		row := transform.ReconcileDay{Source: queue.SourceRingCentral, Day: d, Complete: dc.complete, ReconciledAt: now, NoQueue: r.listing}
 		for _, ids := range dc.sessions {
 			row.Listed++
 			notified := false

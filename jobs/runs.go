@@ -74,7 +74,9 @@ func RecordOf(job string, s *Summary, err error, finished time.Time) RunRecord {
 	}
 	var missed, recovered int64
 	for _, d := range s.Reconciled {
-		missed += d.Missed
+		if !d.NoQueue { // no queue: nothing was notified, so nothing missed
+			missed += d.Missed
+		}
 		recovered += d.Recovered
 	}
 	var rows int64
@@ -86,6 +88,7 @@ func RecordOf(job string, s *Summary, err error, finished time.Time) RunRecord {
 		"reconciled_days": int64(len(s.Reconciled)), "missed": missed, "recovered": recovered,
 		"added": int64(s.Lake.Added), "replaced": int64(s.Lake.Replaced), "unchanged": int64(s.Lake.Unchanged),
 		"lake_records": int64(s.LakeRecords),
+		"queue_pruned": int64(s.pruned()), "prune_errors": int64(s.PruneErrors),
 	}
 	for table, n := range s.Lake.Rows {
 		r.Counts["rows_"+table] = n

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"callstats/config"
-	"callstats/extract/queue"
 	"callstats/extract/webhook"
 )
 
@@ -74,11 +73,11 @@ func serve(ctx context.Context, cfg *config.Config, env Env, opts serveOptions) 
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
-	sink, err := queue.OpenAppender(cfg.Queue.Path)
+	sink, closeSink, err := openServeSink(ctx, cfg, log)
 	if err != nil {
 		return cannot(err)
 	}
-	defer sink.Close()
+	defer closeSink()
 
 	var up *upkeep
 	if s.PublicURL != "" {
@@ -146,7 +145,7 @@ func serve(ctx context.Context, cfg *config.Config, env Env, opts serveOptions) 
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Warn("requests still in flight at the stop were cut", "error", err)
 	}
-	if err := sink.Close(); err != nil {
+	if err := closeSink(); err != nil {
 		return cannot(fmt.Errorf("closing the queue: %w", err))
 	}
 	logCounts(log, stats.Snapshot(), "receiver stopped")

@@ -21,8 +21,13 @@ type Summary struct {
 	Elapsed time.Duration
 	// Done is set when the run got to its end.
 	Done bool
-	// The queue.
+	// The queue; NoQueue is set when there is none (calls found by listing).
 	QueueEntities, QueueErrors, QueueCalls int
+	NoQueue                                bool
+	// Pruned is what pruning the queue table did (nil when it did not run);
+	// PruneErrors counts prunes that failed.
+	Pruned      *Pruned
+	PruneErrors int
 	// UpToDate counts notified calls whose latest notification the lake already covers.
 	UpToDate int
 	// NoSource counts queued calls of a source that is not configured; they stay pending.
@@ -57,7 +62,18 @@ func (s *Summary) fail(st *runState, p *Pending, now time.Time, reason string) {
 func (s *Summary) Print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s finished in %s\n", s.Job, s.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(tw, "  queue\t%d notifications, %d calls, %d bad lines skipped\n", s.QueueEntities, s.QueueCalls, s.QueueErrors)
+	if s.NoQueue {
+		fmt.Fprintf(tw, "  queue\tnone: calls are found by listing each day\n")
+	} else {
+		fmt.Fprintf(tw, "  queue\t%d notifications, %d calls, %d bad lines skipped\n", s.QueueEntities, s.QueueCalls, s.QueueErrors)
+	}
+	if p := s.Pruned; p != nil || s.PruneErrors > 0 {
+		if p == nil {
+			p = &Pruned{}
+		}
+		fmt.Fprintf(tw, "  queue pruned\t%d old entities deleted, %d kept (call not in the lake yet), %d malformed kept; %d prune errors\n",
+			p.Deleted, p.Kept, p.Skipped, s.PruneErrors)
+	}
 	fmt.Fprintf(tw, "  fetched\t%d of %d (%d already up to date)\n", s.Fetched, s.ToFetch, s.UpToDate)
 	fmt.Fprintf(tw, "  lake\t%d added, %d replaced by a newer version, %d unchanged; %d records in the lake\n",
 		s.Lake.Added, s.Lake.Replaced, s.Lake.Unchanged, s.LakeRecords)
@@ -95,8 +111,12 @@ func (s *Summary) Print(w io.Writer) {
 			if !r.Complete {
 				complete = "NO: listed again next run"
 			}
-			fmt.Fprintf(tw, "    %s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", r.Source, r.Day.Format(time.DateOnly),
-				r.Listed, r.Notified, r.Missed, r.Recovered, r.Deferred, r.Failed, complete)
+			notified, missed := fmt.Sprint(r.Notified), fmt.Sprint(r.Missed)
+			if r.NoQueue {
+				notified, missed = "n/a", "n/a"
+			}
+			fmt.Fprintf(tw, "    %s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\t%s\t\n", r.Source, r.Day.Format(time.DateOnly),
+				r.Listed, notified, missed, r.Recovered, r.Deferred, r.Failed, complete)
 		}
 		tw.Flush()
 	}
@@ -112,6 +132,7 @@ func (s *Summary) LogAttrs() []any {
 		"deferred", s.Deferred, "pending", s.Pending, "failed", len(s.FailedCalls),
 		"rows", s.Lake.Rows, "lake_records", s.LakeRecords,
 		"reconciled_days", len(s.Reconciled), "missed", s.missed(),
+		"queue_pruned", s.pruned(), "prune_errors", s.PruneErrors,
 	}
 }
 
@@ -119,7 +140,17 @@ func (s *Summary) LogAttrs() []any {
 func (s *Summary) missed() int64 {
 	var n int64
 	for _, r := range s.Reconciled {
-		n += r.Missed
+		if !r.NoQueue { // no queue: nothing was notified, so nothing missed
+			n += r.Missed
+		}
 	}
 	return n
+}
+
+// pruned is how many queue entities pruning deleted.
+func (s *Summary) pruned() int {
+	if s.Pruned == nil {
+		return 0
+	}
+	return s.Pruned.Deleted
 }

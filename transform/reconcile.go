@@ -23,6 +23,9 @@ type ReconcileDay struct {
 	// the lake. Deferred: missed ones to be fetched on a later run. Failed:
 	// missed ones given up for good.
 	Listed, Notified, Missed, Recovered, Deferred, Failed int64
+	// NoQueue is set when there was no queue (calls found by listing):
+	// Notified and Missed mean nothing then and are written as NULL.
+	NoQueue bool
 	// Complete is false when the listing failed part-way: the counts are then
 	// a lower bound and the day is listed again on the next run.
 	Complete     bool
@@ -33,8 +36,8 @@ var reconcileSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "source", Type: arrow.BinaryTypes.String},
 	{Name: "day", Type: arrow.FixedWidthTypes.Date32},
 	{Name: "listed", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "notified", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "missed", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "notified", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "missed", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 	{Name: "recovered", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "deferred", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "failed", Type: arrow.PrimitiveTypes.Int64},
@@ -56,6 +59,10 @@ func NewReconcileRecord(mem memory.Allocator, rows []ReconcileDay) arrow.RecordB
 		b.Field(0).(*array.StringBuilder).Append(r.Source)
 		b.Field(1).(*array.Date32Builder).Append(arrow.Date32FromTime(r.Day))
 		for i, v := range []int64{r.Listed, r.Notified, r.Missed, r.Recovered, r.Deferred, r.Failed} {
+			if r.NoQueue && (i == 1 || i == 2) {
+				b.Field(2 + i).(*array.Int64Builder).AppendNull()
+				continue
+			}
 			b.Field(2 + i).(*array.Int64Builder).Append(v)
 		}
 		b.Field(8).(*array.BooleanBuilder).Append(r.Complete)
@@ -68,7 +75,7 @@ func NewReconcileRecord(mem memory.Allocator, rows []ReconcileDay) arrow.RecordB
 func (d ReconcileDay) SameCounts(o ReconcileDay) bool {
 	return d.Source == o.Source && d.Day.Equal(o.Day) && d.Listed == o.Listed && d.Notified == o.Notified &&
 		d.Missed == o.Missed && d.Recovered == o.Recovered && d.Deferred == o.Deferred && d.Failed == o.Failed &&
-		d.Complete == o.Complete
+		d.Complete == o.Complete && d.NoQueue == o.NoQueue
 }
 
 // ReadReconcileDays reads reconcile rows back from a record batch of the table.
@@ -97,6 +104,7 @@ func ReadReconcileDays(rec arrow.RecordBatch) ([]ReconcileDay, error) {
 			Listed: ints[0].Value(i), Notified: ints[1].Value(i), Missed: ints[2].Value(i),
 			Recovered: ints[3].Value(i), Deferred: ints[4].Value(i), Failed: ints[5].Value(i),
 			Complete: complete.Value(i), ReconciledAt: time.UnixMicro(int64(at.Value(i))).UTC(),
+			NoQueue: ints[1].IsNull(i),
 		}
 	}
 	return out, nil

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"callstats/extract/queue"
+	"callstats/extract/queue/aztable"
+	"callstats/internal/azurite"
 )
 
 // BenchmarkGraphToJSONL measures the receiver end to end over loopback
@@ -25,22 +27,65 @@ import (
 //
 //	go test ./extract/webhook -run '^$' -bench GraphToJSONL -benchtime 2000x
 func BenchmarkGraphToJSONL(b *testing.B) {
+	benchSenders(b, func(b *testing.B) (Sink, func() int) {
+		path := filepath.Join(b.TempDir(), "callids.jsonl")
+		sink, err := queue.OpenAppender(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { sink.Close() })
+		return sink, func() int {
+			res, err := queue.Read(context.Background(), path, queue.Cursor{})
+			if err != nil || res.Skipped != 0 {
+				b.Fatalf("reading the queue back: %v (%d skipped)", err, res.Skipped)
+			}
+			return res.Entities
+		}
+	})
+}
+
+// BenchmarkGraphToAzureTable is BenchmarkGraphToJSONL writing to an Azure
+// table on Azurite (aztable's Upsert: entity group transactions per
+// partition), as serve does when queue.azure_table is set.
+//
+//	go test ./extract/webhook -run '^$' -bench GraphToAzureTable -benchtime 300x
+func BenchmarkGraphToAzureTable(b *testing.B) {
+	srv := azurite.Start(b)
+	n := 0
+	benchSenders(b, func(b *testing.B) (Sink, func() int) {
+		n++
+		tbl, err := aztable.New(aztable.Config{Endpoint: srv.TableURL, Table: fmt.Sprintf("bench%d", n),
+			Credential: aztable.Credential{AccountName: azurite.Account, AccountKey: azurite.Key}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tbl.Create(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		return SinkFunc(tbl.Upsert), func() int {
+			res, err := tbl.Read(context.Background(), aztable.Cursor{}, func(queue.Entity) error { return nil })
+			if err != nil || res.Skipped != 0 {
+				b.Fatalf("reading the table back: %v", err)
+			}
+			return res.Entities
+		}
+	})
+}
+
+// benchSenders runs benchGraph for 1, 10 and 100 senders of 1 and 100
+// items, each on a sink of its own; durable counts what the sink holds.
+func benchSenders(b *testing.B, open func(b *testing.B) (sink Sink, durable func() int)) {
 	for _, senders := range []int{1, 10, 100} {
 		for _, items := range []int{1, 100} {
 			b.Run(fmt.Sprintf("senders=%d/items=%d", senders, items), func(b *testing.B) {
-				benchGraph(b, senders, items)
+				sink, durable := open(b)
+				benchGraph(b, sink, durable, senders, items)
 			})
 		}
 	}
 }
 
-func benchGraph(b *testing.B, senders, items int) {
-	path := filepath.Join(b.TempDir(), "callids.jsonl")
-	sink, err := queue.OpenAppender(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sink.Close()
+func benchGraph(b *testing.B, sink Sink, durable func() int, senders, items int) {
 	stats := &Stats{}
 	g, err := NewGraph(GraphConfig{ClientState: testClientState, TenantID: testTenant, Sink: sink,
 		Guard: NewGuard(DefaultMaxBody, 1000, "", stats)})
@@ -94,12 +139,8 @@ func benchGraph(b *testing.B, senders, items int) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 
-	res, err := queue.Read(context.Background(), path, queue.Cursor{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if res.Entities != b.N*items || res.Skipped != 0 {
-		b.Fatalf("%d entities durable, want %d (%d skipped)", res.Entities, b.N*items, res.Skipped)
+	if n := durable(); n != b.N*items {
+		b.Fatalf("%d entities durable, want %d", n, b.N*items)
 	}
 	slices.Sort(latencies)
 	b.ReportMetric(float64(b.N*items)/elapsed.Seconds(), "notifications/s")
