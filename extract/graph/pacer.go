@@ -7,17 +7,36 @@ import (
 	"time"
 )
 
-// pace waits for the pacing slot of one request and for any app-wide pause
-// that a 429 set, including one set while it was waiting; with a group, for
-// the group's slot and pause as well.
-func (c *Client) pace(ctx context.Context, group *pacer) error {
-	d, seen := c.pacer.reserve()
-	var gSeen time.Time
+// windowMargin lengthens the sliding window the pacers keep, so that a
+// request that reaches Graph a little later than it was sent (a busy
+// scheduler, a slower route) does not land in a window that Graph counts
+// fuller than the pacer did. It costs 2.5 % of the rate at 20 s.
+const windowMargin = 500 * time.Millisecond
+
+// pace waits for the pacing slots of n requests sent together and for any
+// pause that a 429 set, including one set while it was waiting. group (nil
+// for none) is the endpoint's own pacer, on top of the app-wide one.
+func (c *Client) pace(ctx context.Context, n int, group *pacer) error {
+	ss := []slots{{c.pacer, n}}
 	if group != nil {
-		var gd time.Duration
-		gd, gSeen = group.reserve()
-		d = max(d, gd)
+		ss = append(ss, slots{group, n})
 	}
+	return c.paceAll(ctx, ss)
+}
+
+// slots is n requests paced by p.
+type slots struct {
+	p *pacer
+	n int
+}
+
+// paceAll waits until the requests of ss, sent together, may go out under
+// every pacer, and for the pauses set meanwhile. The app-wide pacer comes
+// first in ss, and no pacer twice: pacers are locked in that order, and the
+// app-wide one is always taken first.
+func (c *Client) paceAll(ctx context.Context, ss []slots) error {
+	at, seen := reserve(c.now(), ss)
+	d := at.Sub(c.now())
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -27,33 +46,67 @@ func (c *Client) pace(ctx context.Context, group *pacer) error {
 				return err
 			}
 		}
-		nb := c.pacer.pausedUntil()
-		var gnb time.Time
-		if group != nil {
-			gnb = group.pausedUntil()
+		d = 0
+		now := c.now()
+		for i, s := range ss {
+			if nb := s.p.pausedUntil(); nb.After(seen[i]) {
+				seen[i] = nb
+				d = max(d, nb.Sub(now))
+			}
 		}
-		if !nb.After(seen) && !gnb.After(gSeen) {
+		if d <= 0 {
 			return nil
 		}
-		now := c.now()
-		seen, gSeen, d = nb, gnb, max(nb.Sub(now), gnb.Sub(now))
 	}
 }
 
-// pacer is a token bucket for the app-wide request rate, plus the shared
-// "not before" time a 429 sets for all workers.
+// reserve takes the slots of ss at the earliest time all their pacers allow,
+// and returns that time and the pause each pacer was under.
+func reserve(now time.Time, ss []slots) (time.Time, []time.Time) {
+	for _, s := range ss {
+		s.p.mu.Lock()
+	}
+	at := now
+	seen := make([]time.Time, len(ss))
+	for i, s := range ss {
+		seen[i] = s.p.notBefore
+		at = maxTime(at, s.p.earliest(now, s.n))
+	}
+	for _, s := range ss {
+		s.p.take(at, s.n)
+	}
+	for _, s := range ss {
+		s.p.mu.Unlock()
+	}
+	return at, seen
+}
+
+// delay is how long from now n more requests of p must wait, without taking
+// their slots.
+func (p *pacer) delay(now time.Time, n int) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.earliest(now, n).Sub(now)
+}
+
+// pacer paces one group of requests: a token bucket for the average rate, a
+// log of the last requests that bounds how many go out in any sliding
+// window, and the shared "not before" time a 429 sets. Either of the first
+// two may be off.
 type pacer struct {
 	mu        sync.Mutex
 	now       func() time.Time
-	rate      float64 // requests per second
+	rate      float64 // requests per second; 0: no bucket
 	burst     float64
 	tokens    float64
 	last      time.Time
 	notBefore time.Time
+	sent      *windowLog // nil: no bound per window
 }
 
 // newPacer allows perWindow requests per window on average, with a burst of
-// one twentieth of that (at least 1), so that no window much exceeds the limit.
+// one twentieth of that (at least 1), and never more than perWindow in any
+// window (lengthened by windowMargin).
 func newPacer(perWindow int, window time.Duration, now func() time.Time) *pacer {
 	burst := math.Max(1, math.Floor(float64(perWindow)/20))
 	return &pacer{
@@ -62,51 +115,71 @@ func newPacer(perWindow int, window time.Duration, now func() time.Time) *pacer 
 		burst:  burst,
 		tokens: burst,
 		last:   now(),
+		sent:   newWindowLog(perWindow, window+windowMargin),
 	}
 }
 
 // newStrictPacer allows at most perWindow requests in any window: a burst of a
 // quarter of the limit, and the rest spread over the window, so that a short
 // walk (a few days of listing) goes out at once and a long one never exceeds
-// the limit. It paces the endpoints with small limits of their own, where
-// newPacer's 5% overshoot would be a throttled request.
+// the limit. It paces the endpoints with small limits of their own.
 func newStrictPacer(perWindow int, window time.Duration, now func() time.Time) *pacer {
-	p := newPacer(perWindow, window, now)
-	p.burst = math.Max(1, math.Floor(float64(perWindow)/4))
-	p.tokens = p.burst
+	burst := math.Max(1, math.Floor(float64(perWindow)/4))
+	p := &pacer{now: now, rate: float64(perWindow) / window.Seconds(), burst: burst, tokens: burst, last: now()}
 	if n := float64(perWindow) - p.burst; n > 0 {
 		p.rate = n / window.Seconds()
 	}
 	return p
 }
 
-// reserve takes a slot and returns how long to wait before using it, and the
-// pause in force when it was taken.
-func (p *pacer) reserve() (time.Duration, time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	if now.After(p.last) {
-		p.tokens = math.Min(p.burst, p.tokens+now.Sub(p.last).Seconds()*p.rate)
-		p.last = now
-	}
-	p.tokens--
-	var d time.Duration
-	if p.tokens < 0 {
-		d = time.Duration(-p.tokens / p.rate * float64(time.Second))
-	}
-	if w := p.notBefore.Sub(now); w > d {
-		d = w
-	}
-	return d, p.notBefore
+// newWindowPacer allows at most perWindow requests in any window
+// (lengthened by windowMargin), with no bucket: the pacing of one call
+// record's requests.
+func newWindowPacer(perWindow int, window time.Duration, now func() time.Time) *pacer {
+	return &pacer{now: now, sent: newWindowLog(perWindow, window+windowMargin)}
 }
 
-// pauseUntil makes every request wait until t.
+// earliest is the first time from now that n more requests may go out. The
+// caller holds p.mu.
+func (p *pacer) earliest(now time.Time, n int) time.Time {
+	at := maxTime(now, p.notBefore)
+	if p.rate > 0 {
+		if now.After(p.last) {
+			p.tokens = math.Min(p.burst, p.tokens+now.Sub(p.last).Seconds()*p.rate)
+			p.last = now
+		}
+		// A group larger than the burst goes once the bucket is full, and
+		// leaves a debt that the next requests wait out.
+		if need := math.Min(float64(n), p.burst) - p.tokens; need > 0 {
+			at = maxTime(at, now.Add(time.Duration(need/p.rate*float64(time.Second))))
+		}
+	}
+	if p.sent != nil {
+		at = maxTime(at, p.sent.earliest(n))
+	}
+	return at
+}
+
+// take spends the slots of n requests sent at at. The caller holds p.mu.
+func (p *pacer) take(at time.Time, n int) {
+	if p.rate > 0 {
+		p.tokens -= float64(n)
+	}
+	if p.sent != nil {
+		p.sent.add(at, n)
+	}
+}
+
+// pauseUntil makes every request wait until t. Requests already given a
+// slot before t now go at t, and the log says so.
 func (p *pacer) pauseUntil(t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t.After(p.notBefore) {
 		p.notBefore = t
+		if p.sent != nil {
+			p.sent.delayUntil(p.now(), t)
+		}
 	}
 }
 
@@ -114,4 +187,62 @@ func (p *pacer) pausedUntil() time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.notBefore
+}
+
+// windowLog holds the send times of the last limit requests, in order, so
+// that no window of the given length holds more than limit.
+type windowLog struct {
+	limit  int
+	window time.Duration
+	times  []time.Time // a ring of at most limit entries
+	head   int         // index of the oldest entry
+}
+
+func newWindowLog(limit int, window time.Duration) *windowLog {
+	return &windowLog{limit: max(1, limit), window: window}
+}
+
+// at is the i-th oldest entry.
+func (w *windowLog) at(i int) time.Time { return w.times[(w.head+i)%len(w.times)] }
+
+// earliest is the first time n more requests may go out together: when the
+// entry they push out of the last limit has left the window. A group larger
+// than the limit waits for the whole log to leave it.
+func (w *windowLog) earliest(n int) time.Time {
+	over := len(w.times) + min(n, w.limit) - w.limit
+	if over <= 0 {
+		return time.Time{}
+	}
+	return w.at(over - 1).Add(w.window)
+}
+
+// add logs n requests sent at t, which is not before the newest entry.
+func (w *windowLog) add(t time.Time, n int) {
+	for range n {
+		if len(w.times) < w.limit {
+			w.times = append(w.times, t)
+			continue
+		}
+		w.times[w.head] = t
+		w.head = (w.head + 1) % len(w.times)
+	}
+}
+
+// delayUntil moves the entries after now (requests given a slot but not yet
+// sent) to t, when a pause makes them go.
+func (w *windowLog) delayUntil(now, t time.Time) {
+	for i := len(w.times) - 1; i >= 0; i-- {
+		j := (w.head + i) % len(w.times)
+		if !w.times[j].After(now) {
+			return
+		}
+		w.times[j] = maxTime(w.times[j], t)
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
