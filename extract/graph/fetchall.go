@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -51,7 +52,7 @@ func (c *Client) FetchAll(ctx context.Context, ids []string, fn func(id string, 
 		batchMax:  min(maxBatchItems, c.pacer.sent.limit),
 		maxActive: c.concurrency * maxBatchItems,
 		outcomes:  make(chan batchOutcome, c.concurrency),
-		requeue:   make(chan *pending),
+		requeue:   make(chan []*pending),
 	}
 	results := make(chan fetchResult)
 	r.wg.Go(func() { r.run(results) })
@@ -147,7 +148,7 @@ type fetchRun struct {
 	finished []fetchResult // to hand to fn
 
 	outcomes chan batchOutcome
-	requeue  chan *pending // requests back from a wait
+	requeue  chan []*pending // requests back from a wait
 }
 
 func (r *fetchRun) run(results chan<- fetchResult) {
@@ -167,9 +168,11 @@ func (r *fetchRun) run(results chan<- fetchResult) {
 		case o := <-r.outcomes:
 			r.inflight--
 			r.apply(o)
-		case p := <-r.requeue:
-			if !p.job.done {
-				r.queue = append(r.queue, p)
+		case ps := <-r.requeue:
+			for _, p := range ps {
+				if !p.job.done {
+					r.queue = append(r.queue, p)
+				}
 			}
 		case out <- first:
 			r.finished[0] = fetchResult{}
@@ -211,7 +214,7 @@ func (r *fetchRun) admit() {
 			r.finished = append(r.finished, fetchResult{id: id, err: fmt.Errorf("fetching call %s: %w", id, err)})
 			continue
 		}
-		j := &recordJob{id: id, pacer: newWindowPacer(r.c.recordPer20s, 20*time.Second, r.c.now)}
+		j := &recordJob{id: id, pacer: newWindowPacer(r.c.recordPer20s, 20*time.Second)}
 		r.active++
 		r.enqueue(j, partRecord, "/communications/callRecords/"+url.PathEscape(id)+"?$expand=sessions($expand=segments)")
 	}
@@ -244,7 +247,7 @@ func (r *fetchRun) take() []*pending {
 			rest = append(rest, p)
 		default:
 			if d := p.job.pacer.delay(now, perJob[p.job]+1); d > 0 {
-				r.delay(p, d)
+				r.delay([]*pending{p}, d)
 				continue
 			}
 			perJob[p.job]++
@@ -256,14 +259,14 @@ func (r *fetchRun) take() []*pending {
 	return batch
 }
 
-// delay puts p back in the queue after d.
-func (r *fetchRun) delay(p *pending, d time.Duration) {
+// delay puts ps back in the queue after d.
+func (r *fetchRun) delay(ps []*pending, d time.Duration) {
 	r.wg.Go(func() {
 		if r.c.wait(r.ctx, d) != nil {
 			return
 		}
 		select {
-		case r.requeue <- p:
+		case r.requeue <- ps:
 		case <-r.ctx.Done():
 		}
 	})
@@ -304,16 +307,33 @@ func (r *fetchRun) send(batch []*pending) batchOutcome {
 	start := r.c.now()
 	env, items, err := r.c.postBatch(r.ctx, urls)
 	o.sent, o.latency = true, r.c.now().Sub(start)
+	if err == nil && env.status != http.StatusOK {
+		if env.status >= 200 && env.status < 300 {
+			err = httpretry.Transient(fmt.Errorf("the $batch was answered %d, not 200", env.status))
+		}
+	}
+	if err != nil || env.status != http.StatusOK {
+		// The $batch failed as a whole: one judgement for all its
+		// requests, so that they are retried together.
+		p0 := batch[0]
+		verdict := r.c.judge(r.ctx, env, err, p0.attempt+1, &p0.reauthed, nil, func([]byte) error { return nil })
+		if err == nil && env.status == http.StatusNotFound {
+			// Not a record that is not ready: the $batch endpoint is not
+			// where Graph should be.
+			verdict = fmt.Errorf("%w: %w", ErrSourceFailed, newAPIError(env.status, env.header, env.body))
+		}
+		for i, p := range batch {
+			p.attempt++
+			p.reauthed = p0.reauthed
+			o.results[i].err = verdict
+		}
+		return o
+	}
 	for i, p := range batch {
 		p.attempt++
-		a, aerr := env, err
-		if err == nil && env.status == 200 {
-			a = items[i]
-			if a.status == 0 {
-				aerr = httpretry.Transient(errNoResponse)
-			}
-		} else if err == nil && env.status >= 200 && env.status < 300 {
-			aerr = httpretry.Transient(fmt.Errorf("the $batch was answered %d, not 200", env.status))
+		a, aerr := items[i], error(nil)
+		if a.status == 0 {
+			aerr = httpretry.Transient(errNoResponse)
 		}
 		res := &o.results[i]
 		res.err = r.c.judge(r.ctx, a, aerr, p.attempt, &p.reauthed, nil, func(b []byte) error { return res.decode(p, b) })
@@ -366,6 +386,12 @@ func (r *fetchRun) apply(o batchOutcome) {
 	if o.sent {
 		r.observe(o.latency)
 	}
+	later := map[time.Duration][]*pending{}
+	defer func() {
+		for d, ps := range later {
+			r.delay(ps, d)
+		}
+	}()
 	for i, p := range o.batch {
 		j := p.job
 		if j.done {
@@ -385,7 +411,7 @@ func (r *fetchRun) apply(o batchOutcome) {
 			}
 			j.open++
 			if rt.Delay > 0 {
-				r.delay(p, rt.Delay)
+				later[rt.Delay] = append(later[rt.Delay], p)
 			} else {
 				r.queue = append(r.queue, p)
 			}

@@ -31,54 +31,48 @@ type slots struct {
 }
 
 // paceAll waits until the requests of ss, sent together, may go out under
-// every pacer, and for the pauses set meanwhile. The app-wide pacer comes
-// first in ss, and no pacer twice: pacers are locked in that order, and the
-// app-wide one is always taken first.
+// every pacer (pauses included), and takes their slots then: the pacers log
+// the time the requests really go, not a time planned ahead, so a wait that
+// ends late cannot crowd a later window. The app-wide pacer comes first in
+// ss, and no pacer twice: pacers are locked in that order.
 func (c *Client) paceAll(ctx context.Context, ss []slots) error {
-	at, seen := reserve(c.now(), ss)
-	d := at.Sub(c.now())
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if d > 0 {
-			if err := c.wait(ctx, d); err != nil {
-				return err
-			}
-		}
-		d = 0
 		now := c.now()
-		for i, s := range ss {
-			if nb := s.p.pausedUntil(); nb.After(seen[i]) {
-				seen[i] = nb
-				d = max(d, nb.Sub(now))
-			}
-		}
+		d := tryTake(now, ss)
 		if d <= 0 {
 			return nil
+		}
+		if err := c.wait(ctx, d); err != nil {
+			return err
 		}
 	}
 }
 
-// reserve takes the slots of ss at the earliest time all their pacers allow,
-// and returns that time and the pause each pacer was under.
-func reserve(now time.Time, ss []slots) (time.Time, []time.Time) {
+// tryTake takes the slots of ss at now if every pacer allows it, else
+// returns how long to wait before trying again.
+func tryTake(now time.Time, ss []slots) time.Duration {
 	for _, s := range ss {
 		s.p.mu.Lock()
 	}
+	defer func() {
+		for _, s := range ss {
+			s.p.mu.Unlock()
+		}
+	}()
 	at := now
-	seen := make([]time.Time, len(ss))
-	for i, s := range ss {
-		seen[i] = s.p.notBefore
+	for _, s := range ss {
 		at = maxTime(at, s.p.earliest(now, s.n))
 	}
-	for _, s := range ss {
-		s.p.take(at, s.n)
+	if at.After(now) {
+		return at.Sub(now)
 	}
 	for _, s := range ss {
-		s.p.mu.Unlock()
+		s.p.take(now, s.n)
 	}
-	return at, seen
+	return 0
 }
 
 // delay is how long from now n more requests of p must wait, without taking
@@ -95,7 +89,6 @@ func (p *pacer) delay(now time.Time, n int) time.Duration {
 // two may be off.
 type pacer struct {
 	mu        sync.Mutex
-	now       func() time.Time
 	rate      float64 // requests per second; 0: no bucket
 	burst     float64
 	tokens    float64
@@ -110,7 +103,6 @@ type pacer struct {
 func newPacer(perWindow int, window time.Duration, now func() time.Time) *pacer {
 	burst := math.Max(1, math.Floor(float64(perWindow)/20))
 	return &pacer{
-		now:    now,
 		rate:   float64(perWindow) / window.Seconds(),
 		burst:  burst,
 		tokens: burst,
@@ -125,7 +117,7 @@ func newPacer(perWindow int, window time.Duration, now func() time.Time) *pacer 
 // the limit. It paces the endpoints with small limits of their own.
 func newStrictPacer(perWindow int, window time.Duration, now func() time.Time) *pacer {
 	burst := math.Max(1, math.Floor(float64(perWindow)/4))
-	p := &pacer{now: now, rate: float64(perWindow) / window.Seconds(), burst: burst, tokens: burst, last: now()}
+	p := &pacer{rate: float64(perWindow) / window.Seconds(), burst: burst, tokens: burst, last: now()}
 	if n := float64(perWindow) - p.burst; n > 0 {
 		p.rate = n / window.Seconds()
 	}
@@ -135,8 +127,8 @@ func newStrictPacer(perWindow int, window time.Duration, now func() time.Time) *
 // newWindowPacer allows at most perWindow requests in any window
 // (lengthened by windowMargin), with no bucket: the pacing of one call
 // record's requests.
-func newWindowPacer(perWindow int, window time.Duration, now func() time.Time) *pacer {
-	return &pacer{now: now, sent: newWindowLog(perWindow, window+windowMargin)}
+func newWindowPacer(perWindow int, window time.Duration) *pacer {
+	return &pacer{sent: newWindowLog(perWindow, window+windowMargin)}
 }
 
 // earliest is the first time from now that n more requests may go out. The
@@ -170,23 +162,13 @@ func (p *pacer) take(at time.Time, n int) {
 	}
 }
 
-// pauseUntil makes every request wait until t. Requests already given a
-// slot before t now go at t, and the log says so.
+// pauseUntil makes every request wait until t.
 func (p *pacer) pauseUntil(t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t.After(p.notBefore) {
 		p.notBefore = t
-		if p.sent != nil {
-			p.sent.delayUntil(p.now(), t)
-		}
 	}
-}
-
-func (p *pacer) pausedUntil() time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.notBefore
 }
 
 // windowLog holds the send times of the last limit requests, in order, so
@@ -216,7 +198,8 @@ func (w *windowLog) earliest(n int) time.Time {
 	return w.at(over - 1).Add(w.window)
 }
 
-// add logs n requests sent at t, which is not before the newest entry.
+// add logs n requests sent at t, which is not before the newest entry (the
+// callers take slots at the time of the clock, under the lock).
 func (w *windowLog) add(t time.Time, n int) {
 	for range n {
 		if len(w.times) < w.limit {
@@ -225,18 +208,6 @@ func (w *windowLog) add(t time.Time, n int) {
 		}
 		w.times[w.head] = t
 		w.head = (w.head + 1) % len(w.times)
-	}
-}
-
-// delayUntil moves the entries after now (requests given a slot but not yet
-// sent) to t, when a pause makes them go.
-func (w *windowLog) delayUntil(now, t time.Time) {
-	for i := len(w.times) - 1; i >= 0; i-- {
-		j := (w.head + i) % len(w.times)
-		if !w.times[j].After(now) {
-			return
-		}
-		w.times[j] = maxTime(w.times[j], t)
 	}
 }
 

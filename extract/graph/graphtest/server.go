@@ -44,8 +44,9 @@ type Options struct {
 	Hook func(r *http.Request)
 
 	// Latency, when set, is how long the server takes to answer a Graph
-	// request, slept after Hook. The requests of a $batch are served at
-	// once, so a batch takes as long as its slowest request.
+	// request, slept after Hook and after the request is counted (it arrived
+	// before). The requests of a $batch are served at once, so a batch
+	// takes as long as its slowest request.
 	Latency func(r *http.Request) time.Duration
 	// Window is the sliding window of Stats.MaxInWindow and of
 	// RequestsPerWindow, on the server's clock (default 20 s).
@@ -166,6 +167,10 @@ func NewServer(opts Options) *Server {
 	return s
 }
 
+// Handler is the server's handler, for a test that calls it without the
+// network (in a testing/synctest bubble, through a RoundTripper of its own).
+func (s *Server) Handler() http.Handler { return s.handler }
+
 // Close shuts the server down, waiting for requests being answered.
 func (s *Server) Close() { s.srv.Close() }
 
@@ -249,16 +254,6 @@ func (s *Server) graph(h http.HandlerFunc) http.HandlerFunc {
 		if s.opts.Hook != nil {
 			s.opts.Hook(r)
 		}
-		if s.opts.Latency != nil {
-			if d := s.opts.Latency(r); d > 0 {
-				t := time.NewTimer(d)
-				select {
-				case <-t.C:
-				case <-r.Context().Done():
-					t.Stop()
-				}
-			}
-		}
 
 		s.mu.Lock()
 		authErr := s.checkToken(r)
@@ -281,6 +276,16 @@ func (s *Server) graph(h http.HandlerFunc) http.HandlerFunc {
 			status = s.failStatus
 		}
 		s.mu.Unlock()
+		if s.opts.Latency != nil {
+			if d := s.opts.Latency(r); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+				case <-r.Context().Done():
+					t.Stop()
+				}
+			}
+		}
 
 		switch {
 		case authErr != "":
