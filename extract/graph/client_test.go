@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -723,16 +724,22 @@ func TestGraphRefusesFreshTokenIsErrAuth(t *testing.T) {
 }
 
 func TestPacing(t *testing.T) {
-	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.RequestsPer20s = 20 }) // 1/s, burst 1
+	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.RequestsPer20s = 20 }) // burst 1, then 19 per 20.5 s
 	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	for range 2 {
 		if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := time.Second
-	if got := e.rec.Waits(); !reflect.DeepEqual(got, []time.Duration{s, s, s}) {
-		t.Errorf("waits %v, want [1s 1s 1s] for 4 requests at 1/s", got)
+	s := 20500 * time.Millisecond / 19
+	got := e.rec.Waits()
+	if len(got) != 3 {
+		t.Fatalf("waits %v, want 3 for 4 requests", got)
+	}
+	for _, d := range got {
+		if d < s-time.Microsecond || d > s+time.Microsecond {
+			t.Errorf("waits %v, want 3 of %v (19 requests per 20.5 s)", got, s)
+		}
 	}
 }
 
@@ -920,7 +927,7 @@ func TestNewClientValidates(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%s: err %v, want one naming %s", tt.name, err, tt.want)
 		case tt.want == "":
-			if c.concurrency != 8 || c.retry.MaxAttempts != 6 || c.pacer.rate != 75 {
+			if c.concurrency != 8 || c.retry.MaxAttempts != 6 || math.Abs(c.pacer.rate-1480/20.5) > 1e-9 {
 				t.Errorf("defaults: concurrency %d attempts %d rate %v", c.concurrency, c.retry.MaxAttempts, c.pacer.rate)
 			}
 			if got := c.tokens.conf.Scopes[0]; got != "https://graph.microsoft.com/.default" {

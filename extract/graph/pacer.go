@@ -97,13 +97,19 @@ type pacer struct {
 	sent      *windowLog // nil: no bound per window
 }
 
-// newPacer allows perWindow requests per window on average, with a burst of
-// one twentieth of that (at least 1), and never more than perWindow in any
-// window (lengthened by windowMargin).
+// newPacer allows at most perWindow requests in any window lengthened by
+// windowMargin: a burst of one batch (a twentieth of the limit when less),
+// and the rest spread over the window, so that the bucket alone keeps to the
+// limit and sends evenly. The log of the last perWindow requests backs it
+// up (a group larger than the burst leaves a debt that the log bounds too).
 func newPacer(perWindow int, window time.Duration, now func() time.Time) *pacer {
-	burst := math.Max(1, math.Floor(float64(perWindow)/20))
+	burst := math.Max(1, math.Min(maxBatchItems, math.Floor(float64(perWindow)/20)))
+	rate := float64(perWindow) / window.Seconds()
+	if n := float64(perWindow) - burst; n > 0 {
+		rate = n / (window + windowMargin).Seconds()
+	}
 	return &pacer{
-		rate:   float64(perWindow) / window.Seconds(),
+		rate:   rate,
 		burst:  burst,
 		tokens: burst,
 		last:   now(),
