@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/oauth2"
+
 	"callstats/internal/httpretry"
 )
 
@@ -56,23 +58,32 @@ func (c *Client) postBatch(ctx context.Context, urls []string) (answer, []answer
 	if err != nil || a.status != http.StatusOK {
 		return a, nil, err
 	}
+	items, err := decodeBatchAnswer(a.body, len(urls), a.token)
+	return a, items, err
+}
+
+// decodeBatchAnswer decodes the 200 answer to a $batch of n requests (ids
+// "1" to n) into their answers in order, status 0 for one left out. An
+// answer that does not decode, or whose responses do not match the requests,
+// is a *httpretry.TransientError: the next answer may be sound.
+func decodeBatchAnswer(body []byte, n int, tok *oauth2.Token) ([]answer, error) {
 	var ba batchAnswer
-	if err := json.Unmarshal(a.body, &ba); err != nil {
-		return a, nil, httpretry.Transient(fmt.Errorf("decoding the answer to a $batch: %w", err))
+	if err := json.Unmarshal(body, &ba); err != nil {
+		return nil, httpretry.Transient(fmt.Errorf("decoding the answer to a $batch: %w", err))
 	}
-	items := make([]answer, len(urls))
+	items := make([]answer, n)
 	for _, r := range ba.Responses {
 		i, err := strconv.Atoi(r.ID)
-		if err != nil || i < 1 || i > len(urls) || items[i-1].status != 0 || r.Status < 100 || r.Status > 599 {
-			return a, nil, httpretry.Transient(fmt.Errorf("the answer to a $batch has a response %q with status %d that matches no request", r.ID, r.Status))
+		if err != nil || i < 1 || i > n || items[i-1].status != 0 || r.Status < 100 || r.Status > 599 {
+			return nil, httpretry.Transient(fmt.Errorf("the answer to a $batch has a response %q with status %d that matches no request", r.ID, r.Status))
 		}
 		h := make(http.Header, len(r.Headers))
 		for k, v := range r.Headers {
 			h.Set(k, v)
 		}
-		items[i-1] = answer{status: r.Status, header: h, body: r.Body, token: a.token}
+		items[i-1] = answer{status: r.Status, header: h, body: r.Body, token: tok}
 	}
-	return a, items, nil
+	return items, nil
 }
 
 // relativeURL is the URL of link relative to /v1.0 for a $batch, after the
