@@ -239,6 +239,7 @@ func (r *fetchRun) take() []*pending {
 	now := r.c.now()
 	var batch []*pending
 	perJob := map[*recordJob]int{}
+	later := map[time.Duration][]*pending{}
 	rest := r.queue[:0]
 	for _, p := range r.queue {
 		switch {
@@ -247,7 +248,7 @@ func (r *fetchRun) take() []*pending {
 			rest = append(rest, p)
 		default:
 			if d := p.job.pacer.delay(now, perJob[p.job]+1); d > 0 {
-				r.delay([]*pending{p}, d)
+				later[d] = append(later[d], p)
 				continue
 			}
 			perJob[p.job]++
@@ -256,6 +257,9 @@ func (r *fetchRun) take() []*pending {
 	}
 	clear(r.queue[len(rest):])
 	r.queue = rest
+	for d, ps := range later {
+		r.delay(ps, d)
+	}
 	return batch
 }
 

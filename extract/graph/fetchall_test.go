@@ -190,23 +190,46 @@ func TestPagingInsideBatches(t *testing.T) {
 
 func TestRecordPacedOnItsOwn(t *testing.T) {
 	// A record with many pages against a limit of 4 per record per 20 s:
-	// its requests wait for its own window, the app's budget is untouched.
-	e := newEnv(t, graphtest.Options{SessionsPageSize: 1, ParticipantsPageSize: 1},
-		func(c *ClientConfig) { c.RecordRequestsPer20s = 4 })
+	// its requests wait for its own window, in a synctest bubble (its clock
+	// is fake, and the server and the client share it).
+	srv := graphtest.NewServer(graphtest.Options{SessionsPageSize: 1, ParticipantsPageSize: 1})
+	t.Cleanup(srv.Close)
 	const id = "b1600000-0000-4000-8000-000000000001"
-	e.put(t, bigRecord(t, id, 5, 3))
-	rec, err := e.c.Fetch(t.Context(), id)
-	if err != nil || len(rec.Sessions) != 5 || len(rec.ParticipantsV2) != 3 {
-		t.Fatalf("fetch: %v", err)
+	if err := srv.Put(bigRecord(t, id, 5, 3)); err != nil {
+		t.Fatal(err)
 	}
-	// 1 + 4 + 3 = 8 requests at 4 per 20.5 s: one wait for the window.
-	var total time.Duration
-	for _, d := range e.rec.Waits() {
-		total += d
+	synctest.Test(t, func(t *testing.T) {
+		c := bubbleClient(t, srv, func(c *ClientConfig) { c.RecordRequestsPer20s = 4 })
+		start := time.Now()
+		rec, err := c.Fetch(t.Context(), id)
+		if err != nil || len(rec.Sessions) != 5 || len(rec.ParticipantsV2) != 3 {
+			t.Fatalf("fetch: %v", err)
+		}
+		// 1 + 4 + 3 = 8 requests at 4 per 20.5 s: one window's wait.
+		elapsed := time.Since(start)
+		if st := srv.Stats(); st.Requests != 8 || st.MaxInWindow > 4 || elapsed < 20*time.Second || elapsed > 21*time.Second {
+			t.Errorf("%d requests, %d in the fullest 20 s, in %v: want 8, at most 4, one window", st.Requests, st.MaxInWindow, elapsed)
+		}
+	})
+}
+
+// bubbleClient is a client of srv that reaches it without the network, for
+// a synctest bubble.
+func bubbleClient(t *testing.T, srv *graphtest.Server, mod func(*ClientConfig)) *Client {
+	t.Helper()
+	cfg := ClientConfig{
+		TenantID: "tenant-1", ClientID: "client-1", ClientSecret: "secret-1",
+		GraphURL: srv.URL, LoginURL: srv.URL,
+		HTTPClient: &http.Client{Transport: handlerTransport{srv.Handler()}},
 	}
-	if n := e.srv.Stats().Requests; n != 8 || total < 20*time.Second || total > 21*time.Second {
-		t.Errorf("%d requests, waited %v: want 8 and one window", n, total)
+	if mod != nil {
+		mod(&cfg)
 	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestBatchesInFlightFollowLatency(t *testing.T) {
@@ -259,17 +282,10 @@ func TestFetchAllKeepsToTheBudget(t *testing.T) {
 				}
 			}
 			synctest.Test(t, func(t *testing.T) {
-				c, err := NewClient(ClientConfig{
-					TenantID: "tenant-1", ClientID: "client-1", ClientSecret: "secret-1",
-					GraphURL: srv.URL, LoginURL: srv.URL, RequestsPer20s: perWindow,
-					HTTPClient: &http.Client{Transport: handlerTransport{srv.Handler()}},
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := bubbleClient(t, srv, func(c *ClientConfig) { c.RequestsPer20s = perWindow })
 				start := time.Now()
 				n := 0
-				err = c.FetchAll(t.Context(), ids, func(id string, _ *CallRecord, err error) error {
+				err := c.FetchAll(t.Context(), ids, func(id string, _ *CallRecord, err error) error {
 					n++
 					return err
 				})
