@@ -291,15 +291,15 @@ func (r *fetchRun) enqueue(j *recordJob, part int, rel string) {
 func (r *fetchRun) send(batch []*pending) batchOutcome {
 	o := batchOutcome{batch: batch, results: make([]itemResult, len(batch))}
 	ss := []slots{{r.c.pacer, len(batch)}}
-	at := map[*recordJob]int{}
+	slotsOf := map[*recordJob]int{} // index in ss of a record's pacer
 	urls := make([]string, len(batch))
 	for i, p := range batch {
 		urls[i] = p.url
-		if n, ok := at[p.job]; ok {
-			ss[n].n++
+		if k, ok := slotsOf[p.job]; ok {
+			ss[k].n++
 			continue
 		}
-		at[p.job] = len(ss)
+		slotsOf[p.job] = len(ss)
 		ss = append(ss, slots{p.job.pacer, 1})
 	}
 	if err := r.c.paceAll(r.ctx, ss); err != nil {
@@ -311,10 +311,8 @@ func (r *fetchRun) send(batch []*pending) batchOutcome {
 	start := r.c.now()
 	env, items, err := r.c.postBatch(r.ctx, urls)
 	o.sent, o.latency = true, r.c.now().Sub(start)
-	if err == nil && env.status != http.StatusOK {
-		if env.status >= 200 && env.status < 300 {
-			err = httpretry.Transient(fmt.Errorf("the $batch was answered %d, not 200", env.status))
-		}
+	if err == nil && env.status != http.StatusOK && env.status >= 200 && env.status < 300 {
+		err = httpretry.Transient(fmt.Errorf("the $batch was answered %d, not 200", env.status))
 	}
 	if err != nil || env.status != http.StatusOK {
 		// The $batch failed as a whole: one judgement for all its
