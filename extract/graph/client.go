@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +28,7 @@ type ClientConfig struct {
 	// its token itself; a failure is ErrAuth.
 	TokenSource oauth2.TokenSource
 
-	Concurrency    int // parallel fetches in FetchAll (default 8)
+	Concurrency    int // most $batch requests in flight in FetchAll (default 8); fewer while latency allows
 	MaxAttempts    int // attempts per HTTP request (default 6)
 	RequestsPer20s int // client-side pacing for the app-wide limit (default 1500)
 	// Client-side pacing of the endpoints Graph throttles on their own, on top
@@ -37,6 +36,9 @@ type ClientConfig struct {
 	// getPstnCalls / getDirectRoutingCalls together (default 200 per 60 s).
 	ListRequestsPer20s int
 	LogRequestsPer60s  int
+	// RecordRequestsPer20s paces the requests of one call record (default
+	// 40 per 20 s, Graph's limit per record).
+	RecordRequestsPer20s int
 
 	// RequestTimeout bounds one attempt, body included (default 3 min).
 	// StallTimeout cuts an attempt whose headers do not come, or whose body
@@ -60,6 +62,7 @@ const (
 	defaultRequestsPer20s = 1500
 	defaultListPer20s     = 40
 	defaultLogsPer60s     = 200
+	defaultRecordPer20s   = 40
 
 	defaultRequestTimeout = 3 * time.Minute
 	defaultStallTimeout   = 60 * time.Second
@@ -81,22 +84,23 @@ const (
 // Client fetches call records from Microsoft Graph with an app-only token,
 // paging, retries and pacing. It is safe for concurrent use.
 type Client struct {
-	graphURL    *url.URL
-	base        string // GraphURL without trailing slash
-	httpc       *http.Client
-	tokens      *tokenCache
-	pacer       *pacer // app-wide
-	listPacer   *pacer // the call record list (list.go)
-	logPacer    *pacer // getPstnCalls and getDirectRoutingCalls (calllogs.go)
-	concurrency int
-	retry       httpretry.Loop
-	progress    httpretry.Progress
-	budget      *httpretry.Budget
-	throttled   atomic.Int64
-	log         *slog.Logger
-	wait        func(ctx context.Context, d time.Duration) error
-	now         func() time.Time
-	jitter      func() float64 // in [0,1]; tests make it deterministic
+	graphURL     *url.URL
+	base         string // GraphURL without trailing slash
+	httpc        *http.Client
+	tokens       *tokenCache
+	pacer        *pacer // app-wide
+	listPacer    *pacer // the call record list (list.go)
+	logPacer     *pacer // getPstnCalls and getDirectRoutingCalls (calllogs.go)
+	recordPer20s int    // the limit of each record's own pacer (fetchall.go)
+	concurrency  int
+	retry        httpretry.Loop
+	progress     httpretry.Progress
+	budget       *httpretry.Budget
+	throttled    atomic.Int64
+	log          *slog.Logger
+	wait         func(ctx context.Context, d time.Duration) error
+	now          func() time.Time
+	jitter       func() float64 // in [0,1]; tests make it deterministic
 }
 
 // NewClient checks cfg and returns a client. It does no I/O: a bad secret shows
@@ -132,6 +136,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		{"RequestsPer20s", &cfg.RequestsPer20s, defaultRequestsPer20s},
 		{"ListRequestsPer20s", &cfg.ListRequestsPer20s, defaultListPer20s},
 		{"LogRequestsPer60s", &cfg.LogRequestsPer60s, defaultLogsPer60s},
+		{"RecordRequestsPer20s", &cfg.RecordRequestsPer20s, defaultRecordPer20s},
 	} {
 		switch {
 		case *f.v < 0:
@@ -162,16 +167,17 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg.BytesInFlight = defaultBytesInFlight
 	}
 	c := &Client{
-		graphURL:    graphURL,
-		base:        strings.TrimRight(graphURL.String(), "/"),
-		httpc:       cfg.HTTPClient,
-		concurrency: cfg.Concurrency,
-		progress:    httpretry.Progress{Timeout: cfg.RequestTimeout, Stall: cfg.StallTimeout},
-		budget:      httpretry.NewBudget(cfg.BytesInFlight),
-		log:         cfg.Logger,
-		wait:        cfg.Wait,
-		now:         cfg.Now,
-		jitter:      rand.Float64,
+		graphURL:     graphURL,
+		base:         strings.TrimRight(graphURL.String(), "/"),
+		httpc:        cfg.HTTPClient,
+		concurrency:  cfg.Concurrency,
+		recordPer20s: cfg.RecordRequestsPer20s,
+		progress:     httpretry.Progress{Timeout: cfg.RequestTimeout, Stall: cfg.StallTimeout},
+		budget:       httpretry.NewBudget(cfg.BytesInFlight),
+		log:          cfg.Logger,
+		wait:         cfg.Wait,
+		now:          cfg.Now,
+		jitter:       rand.Float64,
 	}
 	if c.httpc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -200,66 +206,3 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 // Throttled is the number of 429 answers the client has had: above 0, the
 // run was throttled (a run reports it; see also ErrThrottled).
 func (c *Client) Throttled() int64 { return c.throttled.Load() }
-
-// FetchAll fetches ids with at most cfg.Concurrency in flight and calls fn for
-// each result from a single goroutine (so fn needs no locking), in completion
-// order. A failed fetch is passed to fn, not returned. FetchAll stops at the
-// first error fn returns (and returns it) or when ctx is done (and returns
-// ctx.Err()); fetches still in flight are then cancelled and not reported.
-func (c *Client) FetchAll(ctx context.Context, ids []string, fn func(id string, rec *CallRecord, err error) error) error {
-	type result struct {
-		id  string
-		rec *CallRecord
-		err error
-	}
-	inner, cancel := context.WithCancel(ctx)
-	defer cancel()
-
-	jobs := make(chan string)
-	results := make(chan result)
-	var wg sync.WaitGroup
-	for range min(c.concurrency, len(ids)) {
-		wg.Go(func() {
-			for id := range jobs {
-				rec, err := c.Fetch(inner, id)
-				select {
-				case results <- result{id, rec, err}:
-				case <-inner.Done():
-					return
-				}
-			}
-		})
-	}
-	go func() {
-		defer close(jobs)
-		for _, id := range ids {
-			select {
-			case jobs <- id:
-			case <-inner.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
-
-	var fnErr error
-	for r := range results {
-		if ctx.Err() != nil {
-			break
-		}
-		if err := fn(r.id, r.rec, r.err); err != nil {
-			fnErr = err
-			break
-		}
-	}
-	cancel()
-	for range results { // let the workers finish so none outlives FetchAll
-	}
-	if fnErr != nil {
-		return fnErr
-	}
-	return ctx.Err()
-}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -501,11 +502,17 @@ func TestTransportErrorIsRetried(t *testing.T) {
 	}
 }
 
-// stub serves a token and fixed answers by path, and counts Graph requests.
+// stub serves a token and fixed answers by path, and counts Graph requests;
+// the requests of a $batch go to its handler (whatever it is then) one by one.
 func stub(t *testing.T, routes map[string]string) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	var n atomic.Int32
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var s *httptest.Server
+	s = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1.0/$batch" {
+			graphtest.ServeBatch(w, r, s.Config.Handler)
+			return
+		}
 		if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, `{"token_type":"Bearer","expires_in":3600,"access_token":"stub-token"}`)
@@ -549,7 +556,7 @@ func TestBrokenJSONIsRetried(t *testing.T) {
 	}{
 		{"record", map[string]string{rec: `{"id":"00000000-0000-4000-8000-000000000001","startDateTime":"2026-11-12T14:00:31Z","sessions":[{"id":`}, "decoding call record"},
 		{"record without id", map[string]string{rec: `{"startDateTime":"2026-11-12T14:00:31Z"}`}, "no id"},
-		{"sessions page", map[string]string{rec: good, rec + "/sessions": `{"value":[{"id":"s"`}, "decoding page"},
+		{"sessions page", map[string]string{rec: good, rec + "/sessions": `{"value":[{"id":"s"`, rec + "/participants_v2": `{"value":[]}`}, "decoding page"},
 		{"other record", map[string]string{rec: `{"id":"00000000-0000-4000-8000-000000000002","startDateTime":"2026-11-12T14:00:31Z"}`}, `call record "00000000-0000-4000-8000-000000000002"`},
 	}
 	for _, tt := range tests {
@@ -619,12 +626,12 @@ func TestLoopingNextLinkStops(t *testing.T) {
 	if err == nil || IsRetryable(err) || !strings.Contains(err.Error(), "points to itself") {
 		t.Fatalf("err %v", err)
 	}
-	if n.Load() != 2 {
-		t.Errorf("%d requests, want 2", n.Load())
+	if n.Load() != 3 { // the record, then the sessions page and participants_v2
+		t.Errorf("%d requests, want 3", n.Load())
 	}
 	// A longer loop runs into the page budget.
 	pages := maxPages
-	if err := c.get(t.Context(), s.URL+rec, &pages, func([]byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "more than 10000 pages") {
+	if err := c.getIn(t.Context(), nil, s.URL+rec, &pages, func([]byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "more than 10000 pages") {
 		t.Errorf("past the page budget: %v", err)
 	}
 }
@@ -717,16 +724,22 @@ func TestGraphRefusesFreshTokenIsErrAuth(t *testing.T) {
 }
 
 func TestPacing(t *testing.T) {
-	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.RequestsPer20s = 20 }) // 1/s, burst 1
+	e := newEnv(t, graphtest.Options{}, func(c *ClientConfig) { c.RequestsPer20s = 20 }) // burst 1, then 19 per 20.5 s
 	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	for range 2 {
 		if _, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := time.Second
-	if got := e.rec.Waits(); !reflect.DeepEqual(got, []time.Duration{s, s, s}) {
-		t.Errorf("waits %v, want [1s 1s 1s] for 4 requests at 1/s", got)
+	s := 20500 * time.Millisecond / 19
+	got := e.rec.Waits()
+	if len(got) != 3 {
+		t.Fatalf("waits %v, want 3 for 4 requests", got)
+	}
+	for _, d := range got {
+		if d < s-time.Microsecond || d > s+time.Microsecond {
+			t.Errorf("waits %v, want 3 of %v (19 requests per 20.5 s)", got, s)
+		}
 	}
 }
 
@@ -772,25 +785,15 @@ func TestFetchAll(t *testing.T) {
 }
 
 func TestFetchAllBoundedConcurrency(t *testing.T) {
+	// Every request moves the clock a second: the latency the client sees
+	// asks for more batches than Concurrency allows.
 	const limit = 3
-	var mu sync.Mutex
-	arrived := 0
-	open := make(chan struct{})
-	hook := func(*http.Request) {
-		// Hold the first requests until limit of them are in flight at once.
-		mu.Lock()
-		if arrived++; arrived == limit {
-			close(open)
-		}
-		mu.Unlock()
-		select {
-		case <-open:
-		case <-time.After(10 * time.Second): // only when fewer than limit ever run at once
-		}
-	}
-	e := newEnv(t, graphtest.Options{Hook: hook}, func(c *ClientConfig) { c.Concurrency = limit })
+	clk := newFakeClock()
+	e := newEnv(t, graphtest.Options{Now: clk.Now, Hook: func(*http.Request) { clk.Add(time.Second) }},
+		func(c *ClientConfig) { c.Concurrency = limit; c.Now = clk.Now })
+	e.clock = clk
 	var ids []string
-	for i := range 12 {
+	for i := range 200 {
 		ids = append(ids, fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
 		e.put(t, smallRecord(ids[i]))
 	}
@@ -801,8 +804,8 @@ func TestFetchAllBoundedConcurrency(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.srv.Stats(); st.MaxInFlight != limit || n != len(ids) {
-		t.Errorf("max in flight %d, want %d; %d results for %d ids", st.MaxInFlight, limit, n, len(ids))
+	if st := e.srv.Stats(); st.MaxBatchesInFlight > limit || st.MaxBatchesInFlight == 0 || n != len(ids) {
+		t.Errorf("max batches in flight %d, want at most %d; %d results for %d ids", st.MaxBatchesInFlight, limit, n, len(ids))
 	}
 }
 
@@ -825,8 +828,9 @@ func TestFetchAllStopsOnCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || calls != 3 {
 		t.Fatalf("FetchAll returned %v after %d calls, want context.Canceled after 3", err, calls)
 	}
-	// 3 delivered fetches plus at most one per worker, 2 requests each.
-	if n := e.srv.Stats().Requests; n > (3+4)*2 {
+	// 3 delivered fetches plus at most the records of the batches in
+	// flight (up to Concurrency of them), 2 requests each: not all 200.
+	if n := e.srv.Stats().Requests; n > (3+4*maxBatchItems)*2 {
 		t.Errorf("%d requests after cancelling at the third result", n)
 	}
 
@@ -923,7 +927,7 @@ func TestNewClientValidates(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%s: err %v, want one naming %s", tt.name, err, tt.want)
 		case tt.want == "":
-			if c.concurrency != 8 || c.retry.MaxAttempts != 6 || c.pacer.rate != 75 {
+			if c.concurrency != 8 || c.retry.MaxAttempts != 6 || math.Abs(c.pacer.rate-1480/20.5) > 1e-9 {
 				t.Errorf("defaults: concurrency %d attempts %d rate %v", c.concurrency, c.retry.MaxAttempts, c.pacer.rate)
 			}
 			if got := c.tokens.conf.Scopes[0]; got != "https://graph.microsoft.com/.default" {

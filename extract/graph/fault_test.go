@@ -157,17 +157,22 @@ func TestBytesInFlightBounded(t *testing.T) {
 }
 
 // TestRedirectWithinOriginFollowed: a redirect within Graph's origin is
-// followed with the token; the app token comes from ClientConfig.TokenSource.
+// followed with the token and the body; the app token comes from
+// ClientConfig.TokenSource.
 func TestRedirectWithinOriginFollowed(t *testing.T) {
 	var auth atomic.Value
+	records := http.NewServeMux()
+	records.HandleFunc("/v1.0/communications/callRecords/"+faultID, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(smallRecord(faultID))
+	})
 	mux := http.NewServeMux()
-	mux.HandleFunc("/v1.0/communications/callRecords/"+faultID, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/moved?"+r.URL.RawQuery, http.StatusFound)
+	mux.HandleFunc("/v1.0/$batch", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/moved", http.StatusTemporaryRedirect)
 	})
 	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
 		auth.Store(r.Header.Get("Authorization"))
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(smallRecord(faultID))
+		graphtest.ServeBatch(w, r, records)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -40,7 +40,21 @@ type Options struct {
 	Now func() time.Time
 	// Hook, when set, is called at the start of every Graph request (not token
 	// requests) while it counts as in flight; tests use it to hold requests.
+	// Each request of a $batch is a Graph request (the $batch itself is not).
 	Hook func(r *http.Request)
+
+	// Latency, when set, is how long the server takes to answer a Graph
+	// request, slept after Hook and after the request is counted (it arrived
+	// before). The requests of a $batch are served at once, so a batch
+	// takes as long as its slowest request.
+	Latency func(r *http.Request) time.Duration
+	// Window is the sliding window of Stats.MaxInWindow and of
+	// RequestsPerWindow, on the server's clock (default 20 s).
+	Window time.Duration
+	// RequestsPerWindow, when above 0, answers 429 (with Retry-After) to a
+	// Graph request that comes when that many came in the last Window, as
+	// Graph does past 1,500 per 20 s for an app. Throttled requests count.
+	RequestsPerWindow int
 }
 
 // Stats counts what the server has seen. Graph requests are those to /v1.0/...
@@ -55,6 +69,11 @@ type Stats struct {
 	InFlight     int            // Graph requests being answered now
 	MaxInFlight  int            // most Graph requests answered at once
 	PerPath      map[string]int // every request (token requests too) by escaped URL path
+
+	Batches            int // $batch requests (their requests count in Requests)
+	BatchesInFlight    int // $batch requests being answered now
+	MaxBatchesInFlight int // most $batch requests answered at once
+	MaxInWindow        int // most Graph requests that came in any sliding Options.Window
 }
 
 // Server is a running fake. Its methods are safe for concurrent use.
@@ -82,6 +101,10 @@ type Server struct {
 
 	subs subscriptionStore // change-notification subscriptions (subscriptions.go)
 	m365 m365State         // assertions, mail and uploads (assertion.go, mail.go, upload.go)
+
+	handler                     http.Handler // the routes, for the requests of a $batch
+	batchFailN, batchFailStatus int
+	arrivals                    []time.Time // of the Graph requests in the last Window
 }
 
 // NewServer starts a server on 127.0.0.1. Close it when done. Like
@@ -114,6 +137,9 @@ func NewServer(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Window <= 0 {
+		opts.Window = 20 * time.Second
+	}
 	s := &Server{
 		opts:     opts,
 		records:  map[string]*record{},
@@ -130,16 +156,22 @@ func NewServer(opts Options) *Server {
 	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}", s.graph(s.serveRecordOrFunction))
 	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}/sessions", s.graph(s.serveSessions))
 	mux.HandleFunc("GET /v1.0/communications/callRecords/{id}/participants_v2", s.graph(s.serveParticipants))
+	mux.HandleFunc("POST /v1.0/$batch", s.serveBatch)
 	mux.HandleFunc("POST /v1.0/subscriptions", s.graph(s.serveCreateSubscription))
 	mux.HandleFunc("GET /v1.0/subscriptions", s.graph(s.serveListSubscriptions))
 	mux.HandleFunc("PATCH /v1.0/subscriptions/{id}", s.graph(s.serveRenewSubscription))
 	mux.HandleFunc("DELETE /v1.0/subscriptions/{id}", s.graph(s.serveDeleteSubscription))
 	s.routeM365(mux)
 	mux.HandleFunc("/", s.serveUnknown)
-	s.srv = httptest.NewServer(s.count(mux))
+	s.handler = s.count(mux)
+	s.srv = httptest.NewServer(s.handler)
 	s.URL = s.srv.URL
 	return s
 }
+
+// Handler is the server's handler, for a test that calls it without the
+// network (in a testing/synctest bubble, through a RoundTripper of its own).
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close shuts the server down, waiting for requests being answered.
 func (s *Server) Close() { s.srv.Close() }
@@ -229,9 +261,13 @@ func (s *Server) graph(h http.HandlerFunc) http.HandlerFunc {
 		authErr := s.checkToken(r)
 		var status int
 		var retryAfter time.Duration
+		full, wait := s.arrive()
 		switch {
 		case authErr != "":
 			s.stats.Unauthorized++
+		case full:
+			s.stats.Throttled++
+			status, retryAfter = http.StatusTooManyRequests, wait
 		case s.throttle > 0:
 			s.throttle--
 			s.stats.Throttled++
@@ -242,6 +278,16 @@ func (s *Server) graph(h http.HandlerFunc) http.HandlerFunc {
 			status = s.failStatus
 		}
 		s.mu.Unlock()
+		if s.opts.Latency != nil {
+			if d := s.opts.Latency(r); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+				case <-r.Context().Done():
+					t.Stop()
+				}
+			}
+		}
 
 		switch {
 		case authErr != "":
@@ -259,6 +305,27 @@ func (s *Server) graph(h http.HandlerFunc) http.HandlerFunc {
 			h(w, r)
 		}
 	}
+}
+
+// arrive logs a Graph request in the sliding window and returns whether the
+// window was already full (RequestsPerWindow) and, if so, until when. The
+// caller holds s.mu.
+func (s *Server) arrive() (bool, time.Duration) {
+	now := s.opts.Now()
+	from := now.Add(-s.opts.Window)
+	i := 0
+	for i < len(s.arrivals) && !s.arrivals[i].After(from) {
+		i++
+	}
+	s.arrivals = append(s.arrivals[:0], s.arrivals[i:]...)
+	full := s.opts.RequestsPerWindow > 0 && len(s.arrivals) >= s.opts.RequestsPerWindow
+	var wait time.Duration
+	if full {
+		wait = s.arrivals[len(s.arrivals)-s.opts.RequestsPerWindow].Add(s.opts.Window).Sub(now)
+	}
+	s.arrivals = append(s.arrivals, now)
+	s.stats.MaxInWindow = max(s.stats.MaxInWindow, len(s.arrivals))
+	return full, wait
 }
 
 // checkToken returns why the request's bearer token is not accepted, or "".
