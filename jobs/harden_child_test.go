@@ -163,9 +163,9 @@ func TestKillAndRerunUnderFaults(t *testing.T) {
 		runTimeout string
 	}{
 		// A 429 pauses all of Graph's requests: the part of the run after
-		// the first one waits for run_timeout, which leaves the third child
-		// the time to reach it.
-		{faultproxy.TooManyRequests, func(ids []string) []string { return ids[len(ids)-8:] }, "3s"},
+		// the first one waits for run_timeout. The first children commit
+		// a batch before it; the third meets it early.
+		{faultproxy.TooManyRequests, func(ids []string) []string { return ids[14:22] }, "1s"},
 		{faultproxy.Slow, func(ids []string) []string { return []string{ids[10], ids[30], ids[50]} }, "1s"},
 		{faultproxy.Truncated, func(ids []string) []string { return everyNth(ids, 5) }, "1s"},
 	} {

@@ -125,7 +125,7 @@ func TestRunTimeoutCommitsWhatItHas(t *testing.T) {
 func TestUndecodable200IsDeferred(t *testing.T) {
 	for _, mode := range []faultproxy.Mode{faultproxy.HTML200, faultproxy.Truncated} {
 		t.Run(mode.String(), func(t *testing.T) {
-			f := newFixture(t, 40)
+			f := newFixture(t, 20)
 			want := cleanLake(t, f)
 			proxy := faultproxy.New(t, f.srv.URL)
 			proxy.SetMode(mode, faultproxy.Without("/oauth2/"))
@@ -134,8 +134,8 @@ func TestUndecodable200IsDeferred(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(sum.FailedCalls) != 0 || sum.Deferred != 40 || sum.Pending != 40 {
-				t.Fatalf("failed %d, deferred %d, pending %d: want all 40 deferred", len(sum.FailedCalls), sum.Deferred, sum.Pending)
+			if len(sum.FailedCalls) != 0 || sum.Deferred != 20 || sum.Pending != 20 {
+				t.Fatalf("failed %d, deferred %d, pending %d: want all 20 deferred", len(sum.FailedCalls), sum.Deferred, sum.Pending)
 			}
 			if p := sum.Problem(); !strings.Contains(p, "teams source failed") {
 				t.Errorf("problem %q does not report the source failure", p)

@@ -112,6 +112,11 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	if r.sources, err = openSources(cfg, env); err != nil {
 		return nil, cannot(err)
 	}
+	defer func() {
+		for _, s := range r.sources {
+			r.sum.Throttled += s.Throttled()
+		}
+	}()
 	if r.queue, err = openQueue(cfg, r.log); err != nil {
 		return nil, cannot(err)
 	}
@@ -132,7 +137,6 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 				return r.sum, err
 			}
 		}
-		r.sum.Throttled += s.Throttled()
 	}
 
 	// The final commit carries the queue cursor and the pending and failed

@@ -133,6 +133,9 @@ func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) 
 							continue
 						}
 						if err := ringcentral.CheckID(rg.ID); err != nil {
+							// Kept as refused, so that the lookback does not report it again.
+							r.st.recordings[rg.ID] = &PendingRecording{ID: rg.ID, Date: transform.PartitionDate(rec.StartTime),
+								First: now, Refused: err.Error()}
 							r.sum.RecordingsRefused = append(r.sum.RecordingsRefused, RefusedRecording{ID: rg.ID, Reason: err.Error()})
 							r.log.Warn("recording refused", "record", rec.ID, "error", err)
 							continue

@@ -18,8 +18,9 @@ import (
 
 // PendingRecording is a recording whose audio could not be saved yet (404
 // until RingCentral has processed it), or one refused for good (Refused
-// set: over the size cap), kept so that the call log's lookback does not
-// download it again; it is dropped once the lookback is past.
+// set: over the size cap, or an id that may not be used), kept so that the
+// call log's lookback neither downloads nor reports it again; a refused one
+// is dropped once the lookback is past.
 type PendingRecording struct {
 	ID         string    `json:"id"`
 	ContentURI string    `json:"content_uri"`
