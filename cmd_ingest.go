@@ -40,18 +40,23 @@ func (c *cli) runRecorded(ctx context.Context, job string, fn func(context.Conte
 }
 
 // finish prints a run's summary and maps its outcome to an exit status.
-// The summary goes to stdout on a terminal, or when records failed, so that a
-// cron run stays quiet on success.
+// The summary goes to stdout on a terminal, or when the run needs attention
+// (records failed, a source failed, run_timeout), so that a cron run stays
+// quiet on success.
 func (c *cli) finish(sum *jobs.Summary, err error) int {
-	if sum != nil && sum.Done && (isTerminal(os.Stdout) || len(sum.FailedCalls) > 0) {
-		sum.Print(c.stdout)
+	problem := ""
+	if sum != nil && sum.Done {
+		problem = sum.Problem()
+		if isTerminal(os.Stdout) || problem != "" || err != nil {
+			sum.Print(c.stdout)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "callstats: %s\n", oneLine(err))
 		return exitCannot
 	}
-	if len(sum.FailedCalls) > 0 {
-		fmt.Fprintf(c.stderr, "callstats: %s finished, but %d records failed for good\n", sum.Job, len(sum.FailedCalls))
+	if problem != "" {
+		fmt.Fprintf(c.stderr, "callstats: %s finished, but %s\n", sum.Job, problem)
 		return exitPartial
 	}
 	return exitOK

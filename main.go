@@ -24,7 +24,7 @@ const (
 	exitOK      = 0
 	exitCannot  = 1 // the run could not complete
 	exitUsage   = 2
-	exitPartial = 3 // completed, but some records failed for good
+	exitPartial = 3 // completed, but records failed for good or a source failed (reason on stderr)
 )
 
 // A command is one verb of the command line.

@@ -8,10 +8,13 @@ import "time"
 
 // Config is the whole configuration of a callstats run.
 type Config struct {
-	Queue    Queue   `yaml:"queue"`
-	StateDir string  `yaml:"state_dir"` // where run state (fetch bookkeeping) lives
-	Output   Output  `yaml:"output"`
-	Reports  Reports `yaml:"reports"`
+	Queue    Queue  `yaml:"queue"`
+	StateDir string `yaml:"state_dir"` // where run state (fetch bookkeeping) lives
+	// RunTimeout bounds the fetching of one ingest or reconcile run: when it
+	// passes, the run commits what it has, keeps the rest pending and fails.
+	RunTimeout time.Duration `yaml:"run_timeout"`
+	Output     Output        `yaml:"output"`
+	Reports    Reports       `yaml:"reports"`
 
 	// Teams and RingCentral are nil when their section is absent: the source
 	// is then disabled. At least one of them is set in a valid Config.

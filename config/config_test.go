@@ -97,10 +97,11 @@ func withoutClock(c *Config) *Config {
 
 func wantDefaults() *Config {
 	return &Config{
-		StateDir: "data/state",
-		Output:   Output{Dir: "data/lake", BatchSize: 5000},
-		Reports:  Reports{Dir: "data/reports", Timezone: "UTC"},
-		Schedule: Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
+		StateDir:   "data/state",
+		RunTimeout: 4 * time.Hour,
+		Output:     Output{Dir: "data/lake", BatchSize: 5000},
+		Reports:    Reports{Dir: "data/reports", Timezone: "UTC"},
+		Schedule:   Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{
 			WindowDays: 3, InitialDays: 7,
 		},
@@ -171,10 +172,11 @@ func TestLoadFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{
-		Queue:    Queue{Path: "/var/lib/callstats/callids.csv"},
-		StateDir: "/var/lib/callstats/state",
-		Output:   Output{Dir: "/lake/callstats", BatchSize: 250},
-		Reports:  Reports{Dir: "/srv/reports", Timezone: "Europe/Berlin"},
+		Queue:      Queue{Path: "/var/lib/callstats/callids.csv"},
+		StateDir:   "/var/lib/callstats/state",
+		RunTimeout: 90 * time.Minute,
+		Output:     Output{Dir: "/lake/callstats", BatchSize: 250},
+		Reports:    Reports{Dir: "/srv/reports", Timezone: "Europe/Berlin"},
 		Teams: &Teams{
 			TenantID:        "00000000-1111-2222-3333-444444444444",
 			ClientID:        "app-client-id",
@@ -740,7 +742,7 @@ func TestSettings(t *testing.T) {
 		"queue.azure_table.endpoint", "queue.azure_table.table", "queue.azure_table.connection_string_env", "queue.azure_table.connection_string_file",
 		"queue.azure_table.account_name", "queue.azure_table.account_key_env", "queue.azure_table.account_key_file",
 		"queue.azure_table.sas_env", "queue.azure_table.sas_file", "queue.azure_table.lookback", "queue.azure_table.delete_after",
-		"state_dir", "output.dir", "output.batch_size", "reports.dir", "reports.timezone",
+		"state_dir", "run_timeout", "output.dir", "output.batch_size", "reports.dir", "reports.timezone",
 		"teams.tenant_id", "teams.client_id", "teams.client_secret_env", "teams.client_secret_file",
 		"teams.graph_url", "teams.login_url", "teams.concurrency", "teams.max_attempts", "teams.retention_days",
 		"teams.auth", "teams.certificate_file", "teams.certificate_password_env", "teams.certificate_password_file",

@@ -9,10 +9,11 @@ import (
 // template returns every default, with both sources enabled.
 func template() *Config {
 	return &Config{
-		Queue:    Queue{AzureTable: &AzureTable{Lookback: DefaultAzureTableLookback}},
-		StateDir: "data/state",
-		Output:   Output{Dir: "data/lake", BatchSize: 5000},
-		Reports:  Reports{Dir: "data/reports", Timezone: "UTC"},
+		Queue:      Queue{AzureTable: &AzureTable{Lookback: DefaultAzureTableLookback}},
+		StateDir:   "data/state",
+		RunTimeout: 4 * time.Hour,
+		Output:     Output{Dir: "data/lake", BatchSize: 5000},
+		Reports:    Reports{Dir: "data/reports", Timezone: "UTC"},
 		Teams: &Teams{
 			GraphURL:      "https://graph.microsoft.com",
 			LoginURL:      "https://login.microsoftonline.com",

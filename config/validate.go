@@ -33,6 +33,9 @@ func (c *Config) validate(need secretNeed) []error {
 	}
 	add(c.validateQueue())
 	add(required("state_dir", c.StateDir))
+	if c.RunTimeout < time.Minute || c.RunTimeout > 7*24*time.Hour {
+		add(fmt.Errorf("run_timeout: must be between 1m and 168h, got %s", c.RunTimeout))
+	}
 	add(required("output.dir", c.Output.Dir))
 	if c.Output.BatchSize <= 0 {
 		add(fmt.Errorf("output.batch_size: must be greater than 0, got %d", c.Output.BatchSize))

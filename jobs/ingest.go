@@ -39,6 +39,11 @@ var ErrCannotRun = errors.New("cannot run")
 
 func cannot(err error) error { return fmt.Errorf("%w: %w", ErrCannotRun, err) }
 
+// ErrRunTimeout ends the fetching of a run that reached run_timeout: what
+// it fetched is committed, the rest stays pending, and the run fails (it is
+// marked with ErrCannotRun too: exit status 1).
+var ErrRunTimeout = errors.New("run_timeout reached")
+
 // Window is a range of whole UTC days, both ends included.
 type Window struct{ From, To time.Time }
 
@@ -85,6 +90,9 @@ type runner struct {
 	sources []Source
 	// listing is set when there is no queue: nothing counts as notified.
 	listing bool
+	// deadline ends the run's fetching (run_timeout, on the wall clock);
+	// zero for none.
+	deadline time.Time
 }
 
 // run runs a job; first (a first ingest) widens w back to where the queue
@@ -94,6 +102,9 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	wall := time.Now()
 	r := &runner{cfg: cfg, env: env, log: env.logger(), sum: &Summary{Job: job, Started: start}}
 	defer func() { r.sum.Elapsed = time.Since(wall) }()
+	if cfg.RunTimeout > 0 {
+		r.deadline = wall.Add(cfg.RunTimeout)
+	}
 
 	lock, err := AcquireLock(cfg.StateDir, job, start)
 	if err != nil {
@@ -109,6 +120,11 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	if r.sources, err = openSources(cfg, env); err != nil {
 		return nil, cannot(err)
 	}
+	defer func() {
+		for _, s := range r.sources {
+			r.sum.Throttled += s.Throttled()
+		}
+	}()
 	if r.queue, err = openQueue(cfg, r.log); err != nil {
 		return nil, cannot(err)
 	}
@@ -125,10 +141,12 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	}
 	pending := r.pendingBySource()
 	for _, s := range r.sources {
-		if err := s.Fetch(ctx, r, pending[s.Name()]); err != nil {
-			return r.sum, err
+		if !r.timedOut() {
+			if err := s.Fetch(ctx, r, pending[s.Name()]); err != nil {
+				return r.sum, err
+			}
 		}
-		if w != nil {
+		if w != nil && !r.timedOut() {
 			if err := s.Reconcile(ctx, r, *w); err != nil {
 				return r.sum, err
 			}
@@ -156,7 +174,49 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	r.sum.LakeRecords = r.sink.Len()
 	r.pruneQueue(ctx)
 	r.sum.Done = true
+	if r.sum.TimedOut {
+		return r.sum, cannot(fmt.Errorf("%w (%s): fetching stopped; what was fetched is committed, %d calls wait for the next run",
+			ErrRunTimeout, cfg.RunTimeout, r.sum.Pending))
+	}
 	return r.sum, nil
+}
+
+// timedOut reports whether the run reached its deadline, and notes it in
+// the summary.
+func (r *runner) timedOut() bool {
+	if !r.deadline.IsZero() && !time.Now().Before(r.deadline) {
+		r.sum.TimedOut = true
+	}
+	return r.sum.TimedOut
+}
+
+// fetchContext is the context a source's requests run in: ctx with the
+// run's deadline, whose cause is ErrRunTimeout. Writes to the sink keep ctx,
+// so that what was fetched is committed after the deadline.
+func (r *runner) fetchContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadlineCause(ctx, r.deadline, ErrRunTimeout)
+}
+
+// readStopped sorts out a read in fctx (from fetchContext) that failed
+// with err: stopped is true when the run stopped rather than the source
+// failing. The run's own errors (ErrCannotRun) and the end of ctx (an
+// interruption) are returned; at the deadline nil is returned and
+// r.sum.TimedOut set: the source commits what it read, leaves the rest
+// pending and returns.
+func (r *runner) readStopped(ctx, fctx context.Context, err error) (stopped bool, runErr error) {
+	switch {
+	case errors.Is(err, ErrCannotRun):
+		return true, err
+	case ctx.Err() != nil:
+		return true, cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
+	case fctx.Err() != nil:
+		r.sum.TimedOut = true
+		return true, nil
+	}
+	return false, nil
 }
 
 // readQueue reads what the queue notified since the last run and turns every

@@ -3,13 +3,13 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"callstats/extract/graph"
+	"callstats/extract/queue"
 	"callstats/transform"
 	"callstats/transform/lake"
 )
@@ -60,34 +60,44 @@ func (s *teamsSource) Reconcile(ctx context.Context, r *runner, w Window) error 
 	var lists []listing
 	var fetch []string
 	prog := newProgress(r.env.Progress, "listing Teams call records by day", len(days))
+	fctx, cancel := r.fetchContext(ctx)
+	defer cancel()
 	for _, d := range days {
 		prog.step(0, 0)
+		if r.sum.TimedOut {
+			r.st.incomplete[d.Format(time.DateOnly)] = true // listed by the next run
+			continue
+		}
 		l := listing{day: d, items: map[string]graph.ListItem{}, complete: true}
-		err := s.client.List(ctx, d, d.Add(day), func(page []graph.ListItem) error {
+		err := s.client.List(fctx, d, d.Add(day), func(page []graph.ListItem) error {
 			for _, it := range page {
 				l.items[it.ID] = it
 			}
 			return nil
 		})
-		switch {
-		case err == nil:
-		case errors.Is(err, graph.ErrAuth):
-			return cannot(err)
-		case ctx.Err() != nil:
-			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
-		default:
+		if err != nil {
+			if errors.Is(err, graph.ErrAuth) {
+				return cannot(err)
+			}
+			stopped, runErr := r.readStopped(ctx, fctx, err)
+			if runErr != nil {
+				return runErr
+			}
 			l.complete = false
 			r.st.incomplete[d.Format(time.DateOnly)] = true
+			if stopped {
+				continue // the deadline: the day is listed by the next run
+			}
+			r.sum.sourceFailed(queue.SourceTeams, err)
 			r.log.Warn("listing call records failed part-way; the day is marked incomplete and listed again next run",
 				"day", d.Format(time.DateOnly), "listed_so_far", len(l.items), "error", err)
 		}
+		// Every listed call the lake lacks is fetched, even one an earlier
+		// run gave up: only the retention ends the retries.
 		for _, id := range sortedKeys(l.items) {
 			it := l.items[id]
 			if _, ok := r.st.pending[id]; ok {
 				continue // deferred: tried already in this run
-			}
-			if _, ok := r.st.failed[id]; ok {
-				continue
 			}
 			e, inLake := r.sink.Lookup("teams", id)
 			switch {
@@ -106,7 +116,7 @@ func (s *teamsSource) Reconcile(ctx context.Context, r *runner, w Window) error 
 	if err := s.Fetch(ctx, r, fetch); err != nil {
 		return err
 	}
-	if len(days) > 0 {
+	if len(days) > 0 && !r.sum.TimedOut {
 		if err := s.readCallLogs(ctx, r, days[0], days[len(days)-1].Add(day)); err != nil {
 			return err
 		}
@@ -182,21 +192,25 @@ func sortedKeys[V any](m map[string]V) []string {
 // whose log could not be read is logged: the next runs read it again, since
 // the logs trail the calls by a day or two and every run's window covers it.
 func (s *teamsSource) readCallLogs(ctx context.Context, r *runner, from, to time.Time) error {
+	fctx, cancel := r.fetchContext(ctx)
+	defer cancel()
 	b := r.newBatch()
 	logErr := func(kind string, err error) error {
-		switch {
-		case err == nil:
+		if err == nil {
 			return nil
-		case errors.Is(err, graph.ErrAuth):
+		}
+		if errors.Is(err, graph.ErrAuth) {
 			return cannot(err)
-		case ctx.Err() != nil:
-			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
+		}
+		if stopped, runErr := r.readStopped(ctx, fctx, err); stopped {
+			return runErr // nil at the deadline: the next runs read the days
 		}
 		r.log.Warn("reading a call log failed; the days are read again by the next runs", "log", kind, "error", err)
 		r.sum.CallLogErrors++
+		r.sum.sourceFailed(queue.SourceTeams, err)
 		return nil
 	}
-	err := s.client.PstnCalls(ctx, from, to, func(rows []graph.PstnCall) error {
+	err := s.client.PstnCalls(fctx, from, to, func(rows []graph.PstnCall) error {
 		for i := range rows {
 			row := &rows[i]
 			it := lake.Item{Source: "pstn", ID: row.ID, Start: row.StartDateTime}
@@ -210,7 +224,7 @@ func (s *teamsSource) readCallLogs(ctx context.Context, r *runner, from, to time
 		b.abort()
 		return err
 	}
-	err = s.client.DirectRoutingCalls(ctx, from, to, func(rows []graph.DirectRoutingCall) error {
+	err = s.client.DirectRoutingCalls(fctx, from, to, func(rows []graph.DirectRoutingCall) error {
 		for i := range rows {
 			row := &rows[i]
 			it := lake.Item{Source: "direct_routing", ID: row.ID, Start: row.StartDateTime}

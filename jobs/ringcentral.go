@@ -38,6 +38,9 @@ func newRingCentralSource(cfg *config.Config, env Env) (Source, error) {
 
 func (s *ringCentralSource) Name() string { return queue.SourceRingCentral }
 
+// Throttled is the number of 429 answers RingCentral gave.
+func (s *ringCentralSource) Throttled() int64 { return s.client.Throttled() }
+
 // Reconcile adds nothing: Fetch reads the call log by whole windows, which
 // reconciles every day it covers.
 func (s *ringCentralSource) Reconcile(context.Context, *runner, Window) error { return nil }
@@ -73,10 +76,31 @@ func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) 
 			Start: rec.StartTime, Notified: notified}
 		return b.put(ctx, it, func(b *transform.Builder, at time.Time) { b.AddRingCentral(rec, at) })
 	}
+	// incomplete marks the days of a window that could not be read whole,
+	// to be read again by the next run; while any is, no notified session
+	// is given up for missing from the log.
+	incomplete := false
+	markIncomplete := func(w ringcentral.Window) {
+		incomplete = true
+		for d := w.From.Truncate(day); d.Before(w.To); d = d.Add(day) {
+			r.st.rcIncomplete[d.Format(time.DateOnly)] = true
+			if dc := perDay[d]; dc != nil {
+				dc.complete = false
+			} else {
+				perDay[d] = &dayCount{sessions: map[string][]string{}}
+			}
+		}
+	}
+	fctx, cancel := r.fetchContext(ctx)
+	defer cancel()
 	prog := newProgress(r.env.Progress, "reading the RingCentral call log", 0)
 	defer prog.done()
 	for _, w := range windows {
-		err := s.client.CallLog(ctx, w.From, w.To, func(recs []ringcentral.Record) error {
+		if r.sum.TimedOut {
+			markIncomplete(w)
+			continue
+		}
+		err := s.client.CallLog(fctx, w.From, w.To, func(recs []ringcentral.Record) error {
 			for i := range recs {
 				rec := &recs[i]
 				sid := rec.TelephonySessionID
@@ -100,7 +124,18 @@ func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) 
 				dc.sessions[sid] = append(dc.sessions[sid], rec.ID)
 				if rc.DownloadRecordings {
 					for _, rg := range rec.Recordings() {
-						if _, ok := r.st.recordings[rg.ID]; !ok && !r.recordingSaved(transform.PartitionDate(rec.StartTime), rg.ID) {
+						if _, ok := r.st.recordings[rg.ID]; ok {
+							continue
+						}
+						if err := ringcentral.CheckID(rg.ID); err != nil {
+							// Kept as refused, so that the lookback does not report it again.
+							r.st.recordings[rg.ID] = &PendingRecording{ID: rg.ID, Date: transform.PartitionDate(rec.StartTime),
+								First: now, Refused: err.Error()}
+							r.sum.RecordingsRefused = append(r.sum.RecordingsRefused, RefusedRecording{ID: rg.ID, Reason: err.Error()})
+							r.log.Warn("recording refused", "record", rec.ID, "error", err)
+							continue
+						}
+						if !r.recordingSaved(transform.PartitionDate(rec.StartTime), rg.ID) {
 							r.st.recordings[rg.ID] = &PendingRecording{ID: rg.ID, ContentURI: rg.ContentURI,
 								Date: transform.PartitionDate(rec.StartTime), First: now}
 						}
@@ -110,24 +145,22 @@ func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) 
 			}
 			return nil
 		})
-		switch {
-		case err == nil:
-		case errors.Is(err, ringcentral.ErrAuth):
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, ringcentral.ErrAuth) {
 			b.abort()
 			return cannot(err)
-		case ctx.Err() != nil:
+		}
+		stopped, runErr := r.readStopped(ctx, fctx, err)
+		if runErr != nil {
 			b.abort()
-			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
-		default:
+			return runErr
+		}
+		markIncomplete(w)
+		if !stopped {
+			r.sum.sourceFailed(queue.SourceRingCentral, err)
 			r.log.Warn("reading the RingCentral call log failed; its days are read again next run", "window", w.String(), "error", err)
-			for d := w.From.Truncate(day); d.Before(w.To); d = d.Add(day) {
-				r.st.rcIncomplete[d.Format(time.DateOnly)] = true
-				if dc := perDay[d]; dc != nil {
-					dc.complete = false
-				} else {
-					perDay[d] = &dayCount{sessions: map[string][]string{}}
-				}
-			}
 		}
 	}
 	if err := b.commit(ctx); err != nil {
@@ -135,7 +168,7 @@ func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) 
 	}
 
 	// Sessions the log held are done; notified ones it never showed wait for
-	// a later run, up to rcGiveUp.
+	// a later run, up to rcGiveUp after a walk that read every window.
 	for _, dc := range perDay {
 		for sid := range dc.sessions {
 			if p, ok := r.st.pending[sid]; ok && p.Source == queue.SourceRingCentral {
@@ -148,7 +181,7 @@ func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) 
 		if p.Source != queue.SourceRingCentral {
 			continue
 		}
-		if now.Sub(p.FirstNotified) > rcGiveUp {
+		if !incomplete && now.Sub(p.FirstNotified) > rcGiveUp {
 			r.sum.fail(r.st, p, now, fmt.Sprintf("session not in the call log %d days after its notification", int(now.Sub(p.FirstNotified)/day)))
 			continue
 		}
@@ -186,7 +219,7 @@ func (s *ringCentralSource) Fetch(ctx context.Context, r *runner, ids []string) 
 		}
 		r.sum.Reconciled = append(r.sum.Reconciled, row)
 	}
-	if rc.DownloadRecordings {
+	if rc.DownloadRecordings && !r.sum.TimedOut {
 		return s.saveRecordings(ctx, r)
 	}
 	return nil

@@ -52,6 +52,10 @@ type RunRecord struct {
 	Counts map[string]int64 `json:"counts,omitempty"`
 	// Failed lists the IDs given up for good in this run, at most 100.
 	Failed []string `json:"failed,omitempty"`
+	// Throttled is set when a source answered 429 during the run.
+	Throttled bool `json:"throttled,omitempty"`
+	// Problem is why a completed run needs attention (Summary.Problem).
+	Problem string `json:"problem,omitempty"`
 }
 
 // RecordOf makes the run record of a job's run from its summary (nil when
@@ -89,6 +93,12 @@ func RecordOf(job string, s *Summary, err error, finished time.Time) RunRecord {
 		"added": int64(s.Lake.Added), "replaced": int64(s.Lake.Replaced), "unchanged": int64(s.Lake.Unchanged),
 		"lake_records": int64(s.LakeRecords),
 		"queue_pruned": int64(s.pruned()), "prune_errors": int64(s.PruneErrors),
+		"throttled":       s.Throttled,
+		"source_failures": int64(s.sourceFailures()), "recordings_refused": int64(len(s.RecordingsRefused)),
+	}
+	r.Throttled = s.Throttled > 0
+	if s.Done {
+		r.Problem = s.Problem()
 	}
 	for table, n := range s.Lake.Rows {
 		r.Counts["rows_"+table] = n

@@ -22,14 +22,21 @@ type Source interface {
 	// entries are in r.st.pending) into the sink. A call read is taken off
 	// the pending list; one that is not ready or whose read failed for now
 	// stays pending (counted as deferred); one that can never be read is
-	// failed. Only errors that stop the run (credentials, the sink, ctx) are
-	// returned, marked with ErrCannotRun.
+	// failed. A read that fails because the source kept failing is counted
+	// with r.sum.sourceFailed. Requests run in r.fetchContext: at the run's
+	// deadline the source commits what it read and returns nil. Only errors
+	// that stop the run (credentials, the sink, ctx) are returned, marked
+	// with ErrCannotRun.
 	Fetch(ctx context.Context, r *runner, ids []string) error
 	// Reconcile lists what the source holds for the days of w, reads into
-	// the sink what the lake lacks or holds in an older version, and adds a
+	// the sink what the lake lacks (whatever an earlier run concluded: a
+	// listed call is never left out for having failed before) or holds in an
+	// older version, and adds a
 	// reconcile row per day to the summary. A day that could not be listed
 	// whole is recorded to be listed again by the next run.
 	Reconcile(ctx context.Context, r *runner, w Window) error
+	// Throttled is the number of 429 answers the source gave so far.
+	Throttled() int64
 }
 
 // sourceKinds builds each configured source, in the order a run reads them;

@@ -58,7 +58,8 @@ func TestRecordingPathStaysInItsPartition(t *testing.T) {
 }
 
 // TestRecordingIDCannotEscapeTheLake: a recording id that names another
-// directory saves the recording, under its hash, in its partition.
+// directory is refused (ringcentral.CheckID) and reported; nothing is
+// written for it, inside the lake or outside.
 func TestRecordingIDCannotEscapeTheLake(t *testing.T) {
 	srv := rctest.NewServer(rctest.Options{HeavyLimit: 1000})
 	t.Cleanup(srv.Close)
@@ -80,18 +81,17 @@ func TestRecordingIDCannotEscapeTheLake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.RecordingsSaved != 1 {
-		t.Fatalf("recordings saved %d, want 1", sum.RecordingsSaved)
+	if sum.RecordingsSaved != 0 || len(sum.RecordingsRefused) != 1 || sum.RecordingsRefused[0].ID != hostile {
+		t.Fatalf("recordings saved %d, refused %+v; want the hostile id refused", sum.RecordingsSaved, sum.RecordingsRefused)
+	}
+	if p := sum.Problem(); !strings.Contains(p, "1 recordings refused") {
+		t.Errorf("problem %q does not report the refused recording", p)
 	}
 	if es, _ := os.ReadDir(base); len(es) != 1 {
 		t.Errorf("%s holds %d entries, want only deploy/", base, len(es))
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "lake", "recordings", "date=2026-11-12", "*"))
-	if len(files) != 1 || !strings.HasPrefix(filepath.Base(files[0]), "id-") {
-		t.Fatalf("recordings %v, want one named by its id's hash", files)
-	}
-	if b, _ := os.ReadFile(files[0]); string(b) != "ID3 fake mp3" {
-		t.Errorf("recording content %q", b)
+	if files, _ := filepath.Glob(filepath.Join(dir, "lake", "recordings", "*", "*")); len(files) != 0 {
+		t.Fatalf("recordings %v, want none", files)
 	}
 	var outside []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {

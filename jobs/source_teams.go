@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,11 +45,14 @@ func (s *teamsSource) Fetch(ctx context.Context, r *runner, ids []string) error 
 	prog := newProgress(r.env.Progress, "fetching Teams call records", len(ids))
 	defer prog.done()
 
+	fctx, cancel := r.fetchContext(ctx)
+	defer cancel()
 	b := r.newBatch()
-	err := s.client.FetchAll(ctx, ids, func(id string, rec *graph.CallRecord, err error) error {
+	err := s.client.FetchAll(fctx, ids, func(id string, rec *graph.CallRecord, err error) error {
 		p := r.st.pending[id]
 		p.Attempts++
 		p.LastAttempt = now
+		age := now.Sub(p.FirstNotified)
 		switch {
 		case err == nil:
 			r.sum.Fetched++
@@ -58,15 +62,29 @@ func (s *teamsSource) Fetch(ctx context.Context, r *runner, ids []string) error 
 				return err
 			}
 			delete(r.st.pending, id)
+			delete(r.st.failed, id)
 		case errors.Is(err, graph.ErrAuth):
 			return cannot(err)
-		case errors.Is(err, graph.ErrNotFound) && now.Sub(p.FirstNotified) > retention:
+		case errors.Is(err, graph.ErrInvalidID):
+			r.sum.fail(r.st, p, now, err.Error())
+			r.log.Warn("call failed: its id is not a Graph call record id", "id", id, "error", err)
+		case errors.Is(err, graph.ErrNotFound) && age > retention:
 			r.sum.fail(r.st, p, now, fmt.Sprintf("not found %d days after its notification (past the %d-day retention)",
-				int(now.Sub(p.FirstNotified).Hours()/24), s.cfg.RetentionDays))
-		case errors.Is(err, graph.ErrNotFound), graph.IsRetryable(err):
+				int(age.Hours()/24), s.cfg.RetentionDays))
+		case graph.IsRetryable(err) && age > retention:
+			r.sum.fail(r.st, p, now, fmt.Sprintf("still failing %d days after its notification (past the %d-day retention): %v",
+				int(age.Hours()/24), s.cfg.RetentionDays, err))
+		case errors.Is(err, graph.ErrNotFound):
 			p.LastError = err.Error()
 			r.sum.Deferred++
-			r.log.Debug("deferred call", "id", id, "error", err)
+			r.log.Debug("deferred call: not ready", "id", id, "error", err)
+		case graph.IsRetryable(err):
+			// Graph kept failing or throttling (5xx, cut, stalled or
+			// undecodable answers, 429s): a deferral, reported.
+			p.LastError = err.Error()
+			r.sum.Deferred++
+			r.sum.sourceFailed(queue.SourceTeams, err)
+			r.log.Debug("deferred call: the source failed", "id", id, "error", err)
 		default:
 			r.sum.fail(r.st, p, now, err.Error())
 			r.log.Warn("call failed", "id", id, "error", err)
@@ -75,11 +93,15 @@ func (s *teamsSource) Fetch(ctx context.Context, r *runner, ids []string) error 
 		return nil
 	})
 	if err != nil {
-		b.abort()
-		if ctx.Err() != nil {
-			return cannot(fmt.Errorf("interrupted: %w", ctx.Err()))
+		// FetchAll ends early on an error of the run or with its context;
+		// at the deadline, what was read is kept and the rest stays pending.
+		if stopped, runErr := r.readStopped(ctx, fctx, err); !stopped || runErr != nil {
+			b.abort()
+			return cmp.Or(runErr, err)
 		}
-		return err
 	}
 	return b.commit(ctx)
 }
+
+// Throttled is the number of 429 answers Graph gave.
+func (s *teamsSource) Throttled() int64 { return s.client.Throttled() }

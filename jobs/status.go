@@ -158,11 +158,24 @@ func readStateJSON(stateDir, name string, v any) error {
 // runResult says how a run ended, with its main counts.
 func runResult(r RunRecord) string {
 	if !r.OK {
-		return "FAILED: " + firstLine(strings.TrimPrefix(r.Error, ErrCannotRun.Error()+": "))
+		res := "FAILED: " + firstLine(strings.TrimPrefix(r.Error, ErrCannotRun.Error()+": "))
+		if r.Throttled {
+			res += " (throttled)"
+		}
+		return res
 	}
 	res := "ok"
 	if r.Counts["failed"] > 0 {
 		res = fmt.Sprintf("ok, %d failed for good", r.Counts["failed"])
+	}
+	if r.Throttled {
+		res += ", throttled"
+	}
+	if n := r.Counts["source_failures"]; n > 0 {
+		res += fmt.Sprintf(", source failed %d times", n)
+	}
+	if n := r.Counts["recordings_refused"]; n > 0 {
+		res += fmt.Sprintf(", %d recordings refused", n)
 	}
 	if c := countsLine(r.Counts); c != "" {
 		res += ": " + c
@@ -179,6 +192,7 @@ var ingestCounts = map[string]bool{
 	"queue_entities": true, "queue_errors": true, "queue_calls": true, "up_to_date": true,
 	"to_fetch": true, "pending": true, "failed": true, "reconciled_days": true,
 	"added": true, "replaced": true, "unchanged": true, "lake_records": true,
+	"throttled": true, "source_failures": true, "recordings_refused": true,
 }
 
 func countsLine(c map[string]int64) string {

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"callstats/internal/httpretry"
 	"callstats/transform"
 	"callstats/transform/lake"
 )
@@ -43,12 +45,80 @@ type Summary struct {
 	RingCentralRecords, RecordingsSaved, RecordingsPending int
 	// CallLogErrors counts PSTN / Direct Routing log reads that failed.
 	CallLogErrors int
+	// SourceFailures are the sources that kept failing during the run; the
+	// work they failed is deferred to a later run, and the run needs
+	// attention (see Problem).
+	SourceFailures []SourceFailure
+	// Throttled counts the 429 answers the sources gave: above 0, the run
+	// was throttled.
+	Throttled int64
+	// RecordingsRefused are the recordings given up for good: over
+	// ringcentral.max_recording_bytes, or with an id that may not be used.
+	RecordingsRefused []RefusedRecording
+	// TimedOut is set when run_timeout ended the fetching: what was fetched
+	// is committed, the rest waits for the next run.
+	TimedOut bool
 	// Reconciled holds a row per source and day reconciled.
 	Reconciled []transform.ReconcileDay
 	// Lake counts what the commits did; LakeRecords is the records (calls and
 	// PSTN / Direct Routing rows) in the lake after the run.
 	Lake        lake.Stats
 	LakeRecords int
+}
+
+// SourceFailure is a source that kept failing (5xx, network errors, stalled
+// or undecodable answers, a redirect off its origin) or kept answering 429
+// until a request's attempts ran out, Count times in a run.
+type SourceFailure struct {
+	Source    string // "teams", "ringcentral"
+	Throttled bool   // it kept answering 429
+	Count     int
+	LastError string
+}
+
+// RefusedRecording is a recording given up for good, with why.
+type RefusedRecording struct {
+	ID, Reason string
+}
+
+// sourceFailed counts a read of source that failed with err (a retryable
+// error: its work is deferred to a later run).
+func (s *Summary) sourceFailed(source string, err error) {
+	throttled := errors.Is(err, httpretry.ErrThrottled)
+	for i := range s.SourceFailures {
+		if f := &s.SourceFailures[i]; f.Source == source && f.Throttled == throttled {
+			f.Count++
+			f.LastError = err.Error()
+			return
+		}
+	}
+	s.SourceFailures = append(s.SourceFailures, SourceFailure{Source: source, Throttled: throttled, Count: 1, LastError: err.Error()})
+}
+
+// Problem says in one line why a run that completed needs attention (exit
+// status 3): records given up for good, recordings refused, a source that
+// kept failing or throttling, so that its work was deferred. It is "" for a
+// run that needs none; work deferred because it was not ready yet is normal.
+func (s *Summary) Problem() string {
+	var parts []string
+	if n := len(s.FailedCalls); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d records failed for good", n))
+	}
+	if n := len(s.RecordingsRefused); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d recordings refused", n))
+	}
+	for _, f := range s.SourceFailures {
+		parts = append(parts, fmt.Sprintf("%s %s %d times, its work is deferred to the next run (last: %s)",
+			f.Source, f.kind(), f.Count, firstLine(f.LastError)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (f SourceFailure) kind() string {
+	if f.Throttled {
+		return "throttled"
+	}
+	return "source failed"
 }
 
 func (s *Summary) fail(st *runState, p *Pending, now time.Time, reason string) {
@@ -93,7 +163,19 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(tw, "  ringcentral\t%d call-log records read; recordings: %d saved, %d waiting\n",
 			s.RingCentralRecords, s.RecordingsSaved, s.RecordingsPending)
 	}
+	for _, r := range s.RecordingsRefused {
+		fmt.Fprintf(tw, "    refused recording %q\t%s\n", r.ID, r.Reason)
+	}
 	fmt.Fprintf(tw, "  deferred\t%d (tried again next run; %d pending in all)\n", s.Deferred, s.Pending)
+	if s.TimedOut {
+		fmt.Fprintf(tw, "  run_timeout\treached: fetching stopped, what was fetched is committed, the rest is pending\n")
+	}
+	if s.Throttled > 0 {
+		fmt.Fprintf(tw, "  throttled\t%d answers 429 (too many requests)\n", s.Throttled)
+	}
+	for _, f := range s.SourceFailures {
+		fmt.Fprintf(tw, "  %s\t%s %d times, its work deferred to the next run; last: %s\n", f.kind(), f.Source, f.Count, firstLine(f.LastError))
+	}
 	if s.NoSource > 0 {
 		fmt.Fprintf(tw, "  no source\t%d queued calls of an unconfigured source, kept pending\n", s.NoSource)
 	}
@@ -133,6 +215,8 @@ func (s *Summary) LogAttrs() []any {
 		"rows", s.Lake.Rows, "lake_records", s.LakeRecords,
 		"reconciled_days", len(s.Reconciled), "missed", s.missed(),
 		"queue_pruned", s.pruned(), "prune_errors", s.PruneErrors,
+		"throttled", s.Throttled, "source_failures", s.sourceFailures(), "recordings_refused", len(s.RecordingsRefused),
+		"timed_out", s.TimedOut,
 	}
 }
 
@@ -153,4 +237,13 @@ func (s *Summary) pruned() int {
 		return 0
 	}
 	return s.Pruned.Deleted
+}
+
+// sourceFailures totals the failed reads of every source.
+func (s *Summary) sourceFailures() int {
+	n := 0
+	for _, f := range s.SourceFailures {
+		n += f.Count
+	}
+	return n
 }
