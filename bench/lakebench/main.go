@@ -4,8 +4,8 @@
 //	lakebench gen -n 100000 -o records.jsonl
 //	lakebench run -in records.jsonl -dir /tmp/lake
 //
-// run prints one JSON line: records, bytes, seconds, records/s, MB/s and the
-// process's peak resident memory.
+// run prints one JSON line: records, bytes, seconds, records/s, MB/s, and the
+// process's CPU time and peak resident memory.
 package main
 
 import (
@@ -107,6 +107,7 @@ func run(args []string) error {
 		"records_per_s":  float64(res.Records) / secs,
 		"mb_per_s":       float64(res.Bytes) / secs / 1e6,
 		"peak_rss_bytes": ru.Maxrss * 1024,
+		"cpu_seconds":    time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds(),
 		"rows":           res.Stats.Rows,
 	})
 }
