@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -74,7 +75,11 @@ func run(args []string) error {
 	in := fs.String("in", "records.jsonl", "input file")
 	dir := fs.String("dir", "", "lake directory (a temp dir when empty)")
 	batch := fs.Int("batch", 5000, "records per commit")
+	memLimit := fs.Int64("memlimit", 250<<20, "soft memory limit in bytes when GOMEMLIMIT is unset, as callstats sets it (0: none)")
 	fs.Parse(args)
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && *memLimit > 0 {
+		debug.SetMemoryLimit(*memLimit)
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "lakebench-*")
 		if err != nil {
