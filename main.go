@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -86,7 +87,16 @@ func (c *cli) usageError(format string, a ...any) int {
 	return exitUsage
 }
 
+// defaultMemoryLimit is the soft memory limit when GOMEMLIMIT is unset: the
+// GC then keeps the heap near it instead of letting it double between
+// collections (ingest at 25,000 and 100,000 records stays under it, at no
+// CPU cost; bench/run).
+const defaultMemoryLimit = 250 << 20
+
 func main() {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -11,64 +11,54 @@ import (
 )
 
 // batch writes items into the sink in transactions of at most
-// output.batch_size items, so that a killed run loses at most one batch.
+// output.batch_size items, so that a killed run loses at most one batch. A
+// full batch commits in the background while the next one is built (one
+// commit in flight, commits in order; see rowbatch.Writer); commit waits for
+// all of them, so the state, committed after the batches, is committed last.
 type batch struct {
-	r    *runner
-	tx   SinkTx         // nil between a commit and the next put
-	at   time.Time      // when tx began: the ingested_at of its rows
-	rows *rowbatch.Rows // the items of tx, flattened, not yet put into it
+	r *runner
+	w *rowbatch.Writer
 }
 
-func (r *runner) newBatch() *batch { return &batch{r: r, rows: rowbatch.New(nil)} }
+func (r *runner) newBatch() *batch {
+	begin := func(now time.Time) rowbatch.Tx { return r.sink.Begin(now) }
+	now := func() time.Time { return r.cfg.Now() }
+	return &batch{r: r, w: rowbatch.NewWriter(nil, begin, now, func(s lake.Stats) { r.sum.Lake.Add(s) })}
+}
 
-// put stages an item whose rows add writes. An item already staged in the
-// transaction (a newer state met later in the same walk) is staged again
-// after a commit; a full transaction is committed.
+// put stages an item whose rows add writes. An item already in the batch (a
+// newer state met later in the same walk) goes into the next batch, after
+// this one is committed; a full batch is committed. An error of the commit
+// in flight is returned here.
 func (b *batch) put(ctx context.Context, it lake.Item, add func(b *transform.Builder, ingestedAt time.Time)) error {
-	if b.tx != nil && b.rows.Has(it) {
-		if err := b.commit(ctx); err != nil {
-			return err
+	if b.w.Has(it) {
+		if err := b.w.Commit(ctx); err != nil {
+			return writeErr(err)
 		}
 	}
-	if b.tx == nil {
-		b.at = b.r.cfg.Now().UTC()
-		b.tx = b.r.sink.Begin(b.at)
+	if err := b.w.Add(ctx, it, add); err != nil {
+		return writeErr(err)
 	}
-	if err := b.rows.Add(ctx, b.tx, it, b.at, add); err != nil {
-		return err
-	}
-	if b.rows.Len() >= b.r.cfg.Output.BatchSize {
-		return b.commit(ctx)
+	if b.w.Len() >= b.r.cfg.Output.BatchSize {
+		if err := b.w.Commit(ctx); err != nil {
+			return writeErr(err)
+		}
 	}
 	return nil
 }
 
-// commit makes what is staged durable and counts it in the summary.
+// commit makes everything put durable and counts it in the summary.
 func (b *batch) commit(ctx context.Context) error {
-	if b.tx == nil {
-		return nil
+	if err := b.w.Commit(ctx); err != nil {
+		return writeErr(err)
 	}
-	tx := b.tx
-	err := b.rows.Flush(ctx, tx)
-	b.rows.Reset()
-	b.tx = nil
-	if err != nil {
-		tx.Abort()
-		return cannot(fmt.Errorf("writing lake: %w", err))
+	if err := b.w.Wait(); err != nil {
+		return writeErr(err)
 	}
-	stats, err := tx.Commit(ctx)
-	if err != nil {
-		return cannot(fmt.Errorf("writing lake: %w", err))
-	}
-	b.r.sum.Lake.Add(stats)
 	return nil
 }
 
-// abort drops what is staged.
-func (b *batch) abort() {
-	if b.tx != nil {
-		b.tx.Abort()
-		b.tx = nil
-	}
-	b.rows.Reset()
-}
+// abort drops what is not committed yet, once the commit in flight is done.
+func (b *batch) abort() { b.w.Abort() }
+
+func writeErr(err error) error { return cannot(fmt.Errorf("writing lake: %w", err)) }

@@ -90,7 +90,7 @@ func (s lakeSink) Begin(now time.Time) SinkTx { return s.Lake.Begin(now) }
 func lakeTables() []lake.Table {
 	out := make([]lake.Table, 0, len(transform.AllTables))
 	for _, t := range transform.AllTables {
-		out = append(out, lake.Table{Name: string(t), Key: transform.KeyColumn(t)})
+		out = append(out, lake.Table{Name: string(t), Key: transform.KeyColumn(t), Plain: transform.UniqueColumns(t)})
 	}
 	return out
 }

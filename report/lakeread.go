@@ -83,7 +83,7 @@ func isParquet(e fs.DirEntry) bool {
 
 // batchRows is how many rows a batch holds at most: small enough that the
 // decoders' scratch buffers stay small, large enough to amortise per-batch work.
-const batchRows = 16 << 10
+const batchRows = 8 << 10
 
 // colSpec names a column to read and whether to read it dictionary-encoded
 // (for strings with few distinct values, which makes grouping by them cheap).
@@ -102,6 +102,12 @@ type batch struct {
 
 // scanFile calls fn with every batch of the file, projected to cols.
 func scanFile(ctx context.Context, path string, cols []colSpec, mem memory.Allocator, fn func(*batch) error) error {
+	// Batch buffers are reused for the next batch (after drain, every
+	// buffer is back with mem: the deferred drain runs after the readers'
+	// releases below).
+	rc := newRecycler(mem)
+	defer rc.drain()
+	mem = rc
 	pf, err := file.OpenParquetFile(path, false, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
@@ -253,7 +259,8 @@ func newStrs(b *batch, i int, name string) (strs, error) {
 func (s *strs) null(i int) bool { return s.arr == nil || s.arr.IsNull(i) }
 
 // get returns the value of row i ("" for NULL). The string points into the
-// batch: clone it to keep it.
+// batch, whose buffers the next batch reuses: clone it to keep it, even
+// across batches of one file.
 func (s *strs) get(i int) string {
 	if s.null(i) {
 		return ""

@@ -79,16 +79,14 @@ func (b *Builder) Rows(t Table) int {
 // that has at least one row (tables without rows are absent from the map), and
 // resets the Builder for the next rows. The caller releases the batches.
 //
-// The builders are then sized for as many rows again, so that a Builder filled
-// and emptied repeatedly does not grow its buffers from nothing each time.
+// The emptied builders are not sized for a next batch: most Builders are
+// released right after (a batch's rows are put, then freed), and reserving
+// room there held as much memory again for nothing.
 func (b *Builder) Records() map[Table]arrow.RecordBatch {
 	out := make(map[Table]arrow.RecordBatch, len(b.defs))
 	for _, t := range b.defs {
 		if b.Rows(t) > 0 {
-			rb := b.rbs[t]
-			rec := rb.NewRecordBatch()
-			presize(rb, rec)
-			out[t] = rec
+			out[t] = b.rbs[t].NewRecordBatch()
 		}
 	}
 	return out
@@ -103,23 +101,6 @@ func (b *Builder) RecordsByName() map[string]arrow.RecordBatch {
 		out[string(t)] = r
 	}
 	return out
-}
-
-// presize reserves room in rb's field builders for a batch like rec.
-func presize(rb *array.RecordBuilder, rec arrow.RecordBatch) {
-	n := int(rec.NumRows())
-	for i, f := range rb.Fields() {
-		f.Reserve(n)
-		switch f := f.(type) {
-		case *array.StringBuilder:
-			f.ReserveData(len(rec.Column(i).(*array.String).ValueBytes()))
-		case *array.ListBuilder:
-			items := rec.Column(i).(*array.List).ListValues().(*array.String)
-			v := f.ValueBuilder().(*array.StringBuilder)
-			v.Reserve(items.Len())
-			v.ReserveData(len(items.ValueBytes()))
-		}
-	}
 }
 
 // Release frees the Builder's buffers, including rows not yet taken by Records.

@@ -56,6 +56,22 @@ func KeyColumn(t Table) string {
 	return "call_id"
 }
 
+// UniqueColumns names the columns of table t whose value differs in nearly
+// every row (ids), which the lake writes without dictionary encoding.
+func UniqueColumns(t Table) []string {
+	switch t {
+	case Calls:
+		return []string{"call_id"}
+	case Sessions:
+		return []string{"session_id"}
+	case Streams:
+		return []string{"stream_id"}
+	case PstnCalls, DirectRoutingCalls:
+		return []string{"id"}
+	}
+	return nil
+}
+
 // Schema returns the Arrow schema of table t, or nil if t is not a table.
 // The returned schema is shared and must not be modified.
 func Schema(t Table) *arrow.Schema { return schemas[t] }

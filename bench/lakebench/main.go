@@ -4,8 +4,8 @@
 //	lakebench gen -n 100000 -o records.jsonl
 //	lakebench run -in records.jsonl -dir /tmp/lake
 //
-// run prints one JSON line: records, bytes, seconds, records/s, MB/s and the
-// process's peak resident memory.
+// run prints one JSON line: records, bytes, seconds, records/s, MB/s, and the
+// process's CPU time and peak resident memory.
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -74,7 +75,11 @@ func run(args []string) error {
 	in := fs.String("in", "records.jsonl", "input file")
 	dir := fs.String("dir", "", "lake directory (a temp dir when empty)")
 	batch := fs.Int("batch", 5000, "records per commit")
+	memLimit := fs.Int64("memlimit", 250<<20, "soft memory limit in bytes when GOMEMLIMIT is unset, as callstats sets it (0: none)")
 	fs.Parse(args)
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && *memLimit > 0 {
+		debug.SetMemoryLimit(*memLimit)
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "lakebench-*")
 		if err != nil {
@@ -107,6 +112,7 @@ func run(args []string) error {
 		"records_per_s":  float64(res.Records) / secs,
 		"mb_per_s":       float64(res.Bytes) / secs / 1e6,
 		"peak_rss_bytes": ru.Maxrss * 1024,
+		"cpu_seconds":    time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds(),
 		"rows":           res.Stats.Rows,
 	})
 }

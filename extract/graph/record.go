@@ -3,12 +3,10 @@ package graph
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
-
-	// goccy/go-json decodes call records about 1.4x faster than encoding/json
-	// (bench/pipeline), with the same semantics; arrow-go already depends on it.
-	json "github.com/goccy/go-json"
 )
 
 // CallRecord is one Teams call record with its sessions, segments and participants,
@@ -96,7 +94,7 @@ type IdentitySet struct {
 
 // identityKinds maps the Graph property names of an identity set to the kind
 // recorded in the lake, in order of preference when several are set.
-var identityKinds = []struct{ prop, kind string }{
+var identityKinds = [...]struct{ prop, kind string }{
 	{"user", "user"},
 	{"guest", "guest"},
 	{"phone", "phone"},
@@ -116,54 +114,83 @@ var identityKinds = []struct{ prop, kind string }{
 	{"azureCommunicationServicesApplicationInstance", "acsApplicationInstance"},
 }
 
+// identityKindIndex maps a property name to its index in identityKinds.
+var identityKindIndex = func() map[string]int {
+	m := make(map[string]int, len(identityKinds))
+	for i, k := range identityKinds {
+		m[k.prop] = i
+	}
+	return m
+}()
+
 // notIdentities are identity-set properties that are not identities.
 var notIdentities = map[string]bool{"@odata.type": true, "assertedIdentity": true, "endpointType": true}
 
 // UnmarshalJSON records every identity that is set (not null) with its kind.
 // Properties of unknown kinds that hold an object with an id are kept under
-// their own name, since the identity set is open to new kinds.
+// their own name, since the identity set is open to new kinds. It scans the
+// object once (a property named twice counts as its last value, as in a map)
+// rather than decoding a map and then each value again.
 func (s *IdentitySet) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		*s = IdentitySet{}
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("identity set: %w", err)
+	if !json.Valid(b) { // encoding/json's: goccy's Valid takes "{}}"
+		return fmt.Errorf("identity set: invalid JSON")
+	}
+	if i := skipSpace(b, 0); i == len(b) || b[i] != '{' {
+		return fmt.Errorf("identity set: %.20q is not an object", b)
 	}
 	*s = IdentitySet{}
-	seen := make(map[string]bool, len(identityKinds))
-	add := func(prop, kind string) error {
-		raw, ok := m[prop]
-		seen[prop] = true
-		if !ok || len(raw) == 0 || raw[0] != '{' {
+	var known [len(identityKinds)][]byte // the value of each known kind, nil when absent
+	type other struct {
+		prop string
+		raw  []byte
+	}
+	var rest []other
+	err := eachMember(b, func(key, raw []byte) error {
+		if i, ok := identityKindIndex[string(key)]; ok {
+			known[i] = raw
+			return nil
+		}
+		if notIdentities[string(key)] || len(key) > 0 && key[0] == '@' {
+			return nil
+		}
+		for j := range rest {
+			if rest[j].prop == string(key) {
+				rest[j].raw = raw
+				return nil
+			}
+		}
+		rest = append(rest, other{string(key), raw})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("identity set: %w", err)
+	}
+	add := func(prop, kind string, raw []byte) error {
+		if len(raw) == 0 || raw[0] != '{' {
 			return nil
 		}
 		var id Identity
-		if err := json.Unmarshal(raw, &id); err != nil {
+		if err := decodeIdentity(raw, &id); err != nil {
 			return fmt.Errorf("identity set %s: %w", prop, err)
 		}
 		s.Kinds = append(s.Kinds, kind)
 		s.Identities = append(s.Identities, id)
 		return nil
 	}
-	for _, k := range identityKinds {
-		if err := add(k.prop, k.kind); err != nil {
+	for i, k := range identityKinds {
+		if err := add(k.prop, k.kind, known[i]); err != nil {
 			return err
 		}
 	}
 	// Unknown kinds in name order, so that Kinds (and Primary) do not depend
-	// on map iteration order.
-	var rest []string
-	for prop := range m {
-		if seen[prop] || notIdentities[prop] || len(prop) > 0 && prop[0] == '@' {
-			continue
-		}
-		rest = append(rest, prop)
-	}
-	sortStrings(rest)
-	for _, prop := range rest {
-		if err := add(prop, prop); err != nil {
+	// on the order of the properties.
+	sort.Slice(rest, func(i, j int) bool { return rest[i].prop < rest[j].prop })
+	for _, o := range rest {
+		if err := add(o.prop, o.prop, o.raw); err != nil {
 			return err
 		}
 	}

@@ -190,7 +190,7 @@ func (c *commit) rewriteGroup(ctx context.Context, date, group, newGroup string,
 		if !ok {
 			return false, fmt.Errorf("rewriting %s: table %s is not declared to the lake, so its key is unknown", src, t)
 		}
-		w, err := copyWithout(ctx, src, tx.l.partPath(t, date, newGroup), key, ids, tx.l.mem)
+		w, err := copyWithout(ctx, src, tx.l.partPath(t, date, newGroup), key, tx.l.plain[t], ids, tx.l.mem)
 		if err != nil {
 			return false, fmt.Errorf("rewriting %s: %w", src, err)
 		}

@@ -43,7 +43,9 @@ type Lake struct {
 	ledger   *ledger
 	seq      int
 	// keys maps each declared table to its key column.
-	keys         map[string]string
+	keys map[string]string
+	// plain maps declared tables to their columns written without a dictionary.
+	plain        map[string][]string
 	rowGroupRows int
 }
 
@@ -53,6 +55,10 @@ type Lake struct {
 // older one, the older rows are found by that column.
 type Table struct {
 	Name, Key string
+	// Plain names columns to write without dictionary encoding: those
+	// whose values nearly all differ (such as ids), where a dictionary
+	// costs time and memory until Parquet gives it up.
+	Plain []string
 }
 
 // Options configure Open.
@@ -100,12 +106,13 @@ func Open(ctx context.Context, dir, stateDir string, opts Options) (*Lake, error
 		opts.RowGroupRows = 64 << 10
 	}
 	l := &Lake{dir: dir, stateDir: stateDir, mem: opts.Allocator, log: opts.Logger,
-		keys: map[string]string{}, rowGroupRows: opts.RowGroupRows}
+		keys: map[string]string{}, plain: map[string][]string{}, rowGroupRows: opts.RowGroupRows}
 	for _, t := range opts.Tables {
 		if t.Name == "" || t.Key == "" || strings.ContainsAny(t.Name, `/\`) {
 			return nil, fmt.Errorf("opening lake: table %q with key %q: a name and a key are required", t.Name, t.Key)
 		}
 		l.keys[t.Name] = t.Key
+		l.plain[t.Name] = t.Plain
 	}
 	if err := l.claim(); err != nil {
 		return nil, fmt.Errorf("opening lake: %w", err)

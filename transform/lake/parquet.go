@@ -23,18 +23,24 @@ type partWriter struct {
 	rows       int64
 }
 
-func newPartWriter(final string, schema *arrow.Schema, mem memory.Allocator) (*partWriter, error) {
+// newPartWriter stages final, a Parquet file of schema; the columns named in
+// plain are written without dictionary encoding.
+func newPartWriter(final string, schema *arrow.Schema, mem memory.Allocator, plain []string) (*partWriter, error) {
 	f, err := atomicfile.Create(final)
 	if err != nil {
 		return nil, err
 	}
-	props := parquet.NewWriterProperties(
+	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithDictionaryDefault(true),
-		parquet.WithMaxRowGroupLength(1<<20),
+		parquet.WithMaxRowGroupLength(1 << 20),
 		parquet.WithAllocator(mem),
 		parquet.WithCreatedBy("callstats"),
-	)
+	}
+	for _, c := range plain {
+		opts = append(opts, parquet.WithDictionaryFor(c, false))
+	}
+	props := parquet.NewWriterProperties(opts...)
 	fw, err := pqarrow.NewFileWriter(schema, f, props,
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
 	if err != nil {
@@ -113,7 +119,7 @@ func fileSchema(path string, mem memory.Allocator) (*arrow.Schema, error) {
 
 // copyWithout stages a copy of src without the rows whose key column holds an
 // id in drop. It returns the writer (nil when no row is left).
-func copyWithout(ctx context.Context, src, final, key string, drop map[string]struct{}, mem memory.Allocator) (*partWriter, error) {
+func copyWithout(ctx context.Context, src, final, key string, plain []string, drop map[string]struct{}, mem memory.Allocator) (*partWriter, error) {
 	schema, err := fileSchema(src, mem)
 	if err != nil {
 		return nil, err
@@ -137,7 +143,7 @@ func copyWithout(ctx context.Context, src, final, key string, drop map[string]st
 			}
 			if j > i {
 				if w == nil {
-					if w, err = newPartWriter(final, schema, mem); err != nil {
+					if w, err = newPartWriter(final, schema, mem, plain); err != nil {
 						return err
 					}
 				}

@@ -191,3 +191,46 @@ func TestPutRejectsRowsOfNoItem(t *testing.T) {
 		t.Fatal("two items with one id in one Put were accepted")
 	}
 }
+
+// TestPlainColumns: the columns a table declares Plain are written without
+// a dictionary, the others with one, in new groups and in rewrites alike.
+func TestPlainColumns(t *testing.T) {
+	dir := t.TempDir()
+	recs := samples(t)
+	decl := []Table{{Name: "calls", Key: "call_id", Plain: []string{"call_id"}}}
+	for _, tb := range tables() {
+		if tb.Name != "calls" {
+			decl = append(decl, tb)
+		}
+	}
+	l, err := Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), Options{Tables: decl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, l, t0, recs...)
+	newer := *recs[0]
+	newer.Version++
+	put(t, l, t0.Add(time.Hour), &newer) // rewrites the group that held recs[0]
+	files, err := Files(l.Dir(), "calls")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("calls files %v %v", files, err)
+	}
+	for _, f := range files {
+		pf, err := file.OpenParquetFile(f, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := pf.MetaData().Schema
+		for _, col := range []string{"call_id", "call_type"} {
+			i := schema.ColumnIndexByName(col)
+			cc, err := pf.MetaData().RowGroup(0).ColumnChunk(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := col != "call_id"; cc.HasDictionaryPage() != want {
+				t.Errorf("%s: column %s has a dictionary: %v, want %v", f, col, cc.HasDictionaryPage(), want)
+			}
+		}
+		pf.Close()
+	}
+}

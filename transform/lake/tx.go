@@ -323,7 +323,7 @@ func (tx *Tx) flush(date, table string, tr *tableRows) error {
 	}
 	defer rec.Release()
 	if tr.w == nil {
-		tr.w, err = newPartWriter(tx.l.partPath(table, date, tx.group), rec.Schema(), tx.l.mem)
+		tr.w, err = newPartWriter(tx.l.partPath(table, date, tx.group), rec.Schema(), tx.l.mem, tx.l.plain[table])
 		if err != nil {
 			return fmt.Errorf("staging %s for %s: %w", table, date, err)
 		}
@@ -348,7 +348,7 @@ func (tx *Tx) PutFile(table, date, name string, rec arrow.RecordBatch) error {
 			return fmt.Errorf("putting %s: already staged in this transaction", final)
 		}
 	}
-	w, err := newPartWriter(final, rec.Schema(), tx.l.mem)
+	w, err := newPartWriter(final, rec.Schema(), tx.l.mem, tx.l.plain[table])
 	if err != nil {
 		return fmt.Errorf("staging %s: %w", final, err)
 	}

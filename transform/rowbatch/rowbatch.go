@@ -7,6 +7,7 @@ package rowbatch
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -57,6 +58,10 @@ func (r *Rows) Len() int { return len(r.keys) }
 // Add flattens an item with add (ingestedAt is passed through to it) and,
 // when its date holds enough rows, puts that date's items into tx.
 func (r *Rows) Add(ctx context.Context, tx Putter, it lake.Item, ingestedAt time.Time, add func(*transform.Builder, time.Time)) error {
+	// Rows keep the item until it is put: copy its id, which a decoder may
+	// have pointed into the record's whole JSON text (tens of KB per record,
+	// which a batch would otherwise hold on to).
+	it.ID = strings.Clone(it.ID)
 	date := it.Start.UTC().Format(time.DateOnly)
 	d := r.dates[date]
 	if d == nil {
