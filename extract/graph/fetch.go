@@ -104,7 +104,7 @@ func (c *Client) judge(ctx context.Context, a answer, err error, attempt int, re
 		return fmt.Errorf("%w: %w (check the app's Graph application permissions and their admin consent)", ErrAuth, ae)
 	case a.status == http.StatusNotFound:
 		return fmt.Errorf("%w: %w", ErrNotFound, ae)
-	case !ae.retryable():
+	case !ae.Retryable():
 		return ae
 	}
 	d, ok := httpretry.ParseRetryAfter(a.header.Get("Retry-After"), c.now(), maxRetryAfter)

@@ -67,7 +67,7 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, progress httpre
 			// The limiter waits out the penalty before the next request.
 			c.throttled.Add(1)
 			return &httpretry.Retry{Err: ae, Throttled: true}
-		case !ae.retryable():
+		case !ae.Retryable():
 			return ae
 		}
 		d, ok := httpretry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now(), maxRetryAfter)
