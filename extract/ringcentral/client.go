@@ -77,7 +77,7 @@ const (
 	maxPages = 10000
 	// maxBodyBytes bounds one call-log page; 1,000 detailed records are a few MB.
 	maxBodyBytes = 64 << 20
-	// pageTimeout bounds one call-log request with its body.
+	// pageTimeout bounds one call-log or subscription request with its body.
 	pageTimeout = 3 * time.Minute
 
 	defaultLoginTimeout      = 60 * time.Second
