@@ -32,16 +32,8 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, progress httpre
 			resp, err = c.once(ctx, rawURL, accept, tok, progress)
 		}
 		switch {
-		case err != nil && errors.Is(err, httpretry.ErrRedirect):
-			return fmt.Errorf("%w: %w", ErrSourceFailed, err)
-		case err != nil && !IsRetryable(err):
-			return err
 		case err != nil:
-			delay := c.backoff(attempt)
-			if te, ok := errors.AsType[*httpretry.TransientError](err); ok && te.RetryAfter > 0 {
-				delay = te.RetryAfter
-			}
-			return &httpretry.Retry{Err: err, Delay: delay}
+			return httpretry.NoAnswer(err, IsRetryable, c.backoff(attempt))
 		case resp.StatusCode >= 200 && resp.StatusCode < 300:
 			keep, err := handle(resp)
 			if !keep {

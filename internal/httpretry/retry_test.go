@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -176,5 +177,28 @@ func TestBudgetBoundsBytesAcrossReaders(t *testing.T) {
 	}
 	if n := b.InFlight(); n != 0 {
 		t.Errorf("%d bytes held", n)
+	}
+}
+
+func TestNoAnswer(t *testing.T) {
+	permanent := errors.New("bad token request")
+	retryable := func(err error) bool { return !errors.Is(err, permanent) }
+	for _, tc := range []struct {
+		name      string
+		err       error
+		wantRetry bool
+		delay     time.Duration
+		kind      error
+	}{
+		{"redirect", fmt.Errorf("get: %w", ErrRedirect), false, 0, ErrSourceFailed},
+		{"permanent", permanent, false, 0, permanent},
+		{"transient", Transient(io.ErrUnexpectedEOF), true, time.Second, io.ErrUnexpectedEOF},
+		{"retry-after", &TransientError{Err: io.EOF, RetryAfter: time.Minute, Token: true}, true, time.Minute, io.EOF},
+	} {
+		got := NoAnswer(tc.err, retryable, time.Second)
+		r, isRetry := errors.AsType[*Retry](got)
+		if isRetry != tc.wantRetry || isRetry && r.Delay != tc.delay || !errors.Is(got, tc.kind) {
+			t.Errorf("%s: NoAnswer = %#v", tc.name, got)
+		}
 	}
 }
