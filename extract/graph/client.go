@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -126,7 +127,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph client: %w", err)
 	}
-	for _, err := range []error{
+	if err := cmp.Or( // the first bad setting
 		httpretry.OrDefault("Concurrency", &cfg.Concurrency, defaultConcurrency),
 		httpretry.OrDefault("MaxAttempts", &cfg.MaxAttempts, defaultMaxAttempts),
 		httpretry.OrDefault("RequestsPer20s", &cfg.RequestsPer20s, defaultRequestsPer20s),
@@ -136,10 +137,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		httpretry.OrDefault("RequestTimeout", &cfg.RequestTimeout, defaultRequestTimeout),
 		httpretry.OrDefault("StallTimeout", &cfg.StallTimeout, defaultStallTimeout),
 		httpretry.OrDefault("BytesInFlight", &cfg.BytesInFlight, defaultBytesInFlight),
-	} {
-		if err != nil {
-			return nil, fmt.Errorf("graph client: %w", err)
-		}
+	); err != nil {
+		return nil, fmt.Errorf("graph client: %w", err)
 	}
 	hooks := httpretry.Hooks{HTTPClient: cfg.HTTPClient, Logger: cfg.Logger, Wait: cfg.Wait, Now: cfg.Now}.
 		WithDefaults(cfg.Concurrency + 2)

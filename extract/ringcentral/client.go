@@ -1,6 +1,7 @@
 package ringcentral
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -146,16 +147,14 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	case cfg.PerPage == 0:
 		cfg.PerPage = defaultPerPage
 	}
-	for _, err := range []error{
+	if err := cmp.Or( // the first bad setting
 		httpretry.OrDefault("LoginTimeout", &cfg.LoginTimeout, defaultLoginTimeout),
 		httpretry.OrDefault("StallTimeout", &cfg.StallTimeout, defaultStallTimeout),
 		httpretry.OrDefault("MaxRecordingBytes", &cfg.MaxRecordingBytes, defaultMaxRecordingBytes),
 		httpretry.OrDefault("BytesInFlight", &cfg.BytesInFlight, defaultBytesInFlight),
 		httpretry.OrDefault("MaxAttempts", &cfg.MaxAttempts, defaultMaxAttempts),
-	} {
-		if err != nil {
-			return nil, fmt.Errorf("ringcentral client: %w", err)
-		}
+	); err != nil {
+		return nil, fmt.Errorf("ringcentral client: %w", err)
 	}
 	// No overall timeout on the default HTTP client: a long recording may
 	// take a while to download (the stall timeout cuts one that trickles).
