@@ -14,12 +14,9 @@ var serveCmd = &command{
 	globals: jobGlobals,
 	setup: func(fs *flag.FlagSet) func(context.Context, *cli) int {
 		return func(ctx context.Context, c *cli) int {
-			if code := c.needConfig(); code >= 0 {
+			cfg, code := c.loadConfig(false)
+			if cfg == nil {
 				return code
-			}
-			cfg, err := c.loadConfig()
-			if err != nil {
-				return c.fail(exitCannot, "config: %v", err)
 			}
 			env := c.jobEnv()
 			env.Progress = nil // a service draws no progress line

@@ -14,12 +14,9 @@ var statusCmd = &command{
 	globals: jobGlobals,
 	setup: func(fs *flag.FlagSet) func(context.Context, *cli) int {
 		return func(ctx context.Context, c *cli) int {
-			if code := c.needConfig(); code >= 0 {
+			cfg, code := c.loadConfig(true)
+			if cfg == nil {
 				return code
-			}
-			cfg, err := c.loadConfigReadOnly()
-			if err != nil {
-				return c.fail(exitCannot, "config: %v", err)
 			}
 			if err := jobs.StatusOf(c.stdout, cfg); err != nil {
 				return c.fail(exitCannot, "%s", oneLine(err))
