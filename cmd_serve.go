@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 
+	"callstats/config"
 	"callstats/jobs"
 )
 
@@ -14,17 +15,12 @@ var serveCmd = &command{
 	globals: jobGlobals,
 	setup: func(fs *flag.FlagSet) func(context.Context, *cli) int {
 		return func(ctx context.Context, c *cli) int {
-			cfg, code := c.loadConfig(false)
-			if cfg == nil {
-				return code
-			}
-			env := c.jobEnv()
-			env.Progress = nil // a service draws no progress line
-			// nil after SIGINT/SIGTERM once the requests in flight are answered
-			if err := jobs.Serve(ctx, cfg, env); err != nil {
-				return c.fail(exitCannot, "%s", oneLine(err))
-			}
-			return exitOK
+			return c.runJob(false, func(cfg *config.Config) error {
+				env := c.jobEnv()
+				env.Progress = nil // a service draws no progress line
+				// nil after SIGINT/SIGTERM once the requests in flight are answered
+				return jobs.Serve(ctx, cfg, env)
+			})
 		}
 	},
 }

@@ -268,6 +268,19 @@ func (c *cli) loadConfig(readOnly bool) (*config.Config, int) {
 	return cfg, exitOK
 }
 
+// runJob loads the config (see loadConfig for readOnly) and runs job with
+// it; its error is printed on one line and is exit status 1.
+func (c *cli) runJob(readOnly bool, job func(*config.Config) error) int {
+	cfg, code := c.loadConfig(readOnly)
+	if cfg == nil {
+		return code
+	}
+	if err := job(cfg); err != nil {
+		return c.fail(exitCannot, "%s", oneLine(err))
+	}
+	return exitOK
+}
+
 // oneLine is an error's first line, without the jobs' "cannot run" mark.
 func oneLine(err error) string {
 	s := strings.TrimPrefix(err.Error(), jobs.ErrCannotRun.Error()+": ")
