@@ -202,3 +202,19 @@ func TestNoAnswer(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRetryAfter proves that any Retry-After is read without
+// panicking, never negative nor longer than the limit.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"7", "0", "-3", "Wed, 21 Oct 2026 07:28:00 GMT", "99999999999999999999", ""} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 10, 21, 7, 0, 0, 0, time.UTC)
+	const limit = 5 * time.Minute
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := ParseRetryAfter(s, now, limit)
+		if ok && (d < 0 || d > limit) {
+			t.Errorf("Retry-After %q read as %s", s, d)
+		}
+	})
+}
