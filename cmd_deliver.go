@@ -25,12 +25,9 @@ var deliverCmd = &command{
 			if err != nil {
 				return c.usageError("%v", err)
 			}
-			if code := c.needConfig(); code >= 0 {
+			cfg, code := c.loadConfig(false)
+			if cfg == nil {
 				return code
-			}
-			cfg, err := c.loadConfig()
-			if err != nil {
-				return c.fail(exitCannot, "config: %v", err)
 			}
 			wk, res, err := jobs.Deliver(ctx, cfg, c.jobEnv(), w, *resend)
 			// Quiet under cron: a line per recipient on a terminal, or when one failed.

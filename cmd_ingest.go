@@ -27,12 +27,9 @@ var ingestCmd = &command{
 // runRecorded loads the config, runs an ingest or a reconcile with its run
 // record, and reports its outcome.
 func (c *cli) runRecorded(ctx context.Context, job string, fn func(context.Context, *config.Config, jobs.Env) (*jobs.Summary, error)) int {
-	if code := c.needConfig(); code >= 0 {
+	cfg, code := c.loadConfig(false)
+	if cfg == nil {
 		return code
-	}
-	cfg, err := c.loadConfig()
-	if err != nil {
-		return c.fail(exitCannot, "config: %v", err)
 	}
 	env := c.jobEnv()
 	sum, err := jobs.Recorded(cfg, env, job, func() (*jobs.Summary, error) { return fn(ctx, cfg, env) })

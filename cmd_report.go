@@ -23,12 +23,9 @@ var reportCmd = &command{
 			if err != nil {
 				return c.usageError("%v", err)
 			}
-			if code := c.needConfig(); code >= 0 {
+			cfg, code := c.loadConfig(true)
+			if cfg == nil {
 				return code
-			}
-			cfg, err := c.loadConfigReadOnly()
-			if err != nil {
-				return c.fail(exitCannot, "config: %v", err)
 			}
 			books, err := jobs.Report(ctx, cfg, c.jobEnv(), w)
 			if err != nil {

@@ -19,12 +19,9 @@ var scheduleCmd = &command{
 			if _, fixed := os.LookupEnv("CALLSTATS_NOW"); fixed {
 				return c.fail(exitUsage, "CALLSTATS_NOW fixes the clock, so no job would ever come due; unset it")
 			}
-			if code := c.needConfig(); code >= 0 {
+			cfg, code := c.loadConfig(false)
+			if cfg == nil {
 				return code
-			}
-			cfg, err := c.loadConfig()
-			if err != nil {
-				return c.fail(exitCannot, "config: %v", err)
 			}
 			env := c.jobEnv()
 			env.Progress = nil // a service draws no progress line

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 
+	"callstats/config"
 	"callstats/jobs"
 )
 
@@ -14,20 +15,12 @@ var serveCmd = &command{
 	globals: jobGlobals,
 	setup: func(fs *flag.FlagSet) func(context.Context, *cli) int {
 		return func(ctx context.Context, c *cli) int {
-			if code := c.needConfig(); code >= 0 {
-				return code
-			}
-			cfg, err := c.loadConfig()
-			if err != nil {
-				return c.fail(exitCannot, "config: %v", err)
-			}
-			env := c.jobEnv()
-			env.Progress = nil // a service draws no progress line
-			// nil after SIGINT/SIGTERM once the requests in flight are answered
-			if err := jobs.Serve(ctx, cfg, env); err != nil {
-				return c.fail(exitCannot, "%s", oneLine(err))
-			}
-			return exitOK
+			return c.runJob(false, func(cfg *config.Config) error {
+				env := c.jobEnv()
+				env.Progress = nil // a service draws no progress line
+				// nil after SIGINT/SIGTERM once the requests in flight are answered
+				return jobs.Serve(ctx, cfg, env)
+			})
 		}
 	},
 }

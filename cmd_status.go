@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 
+	"callstats/config"
 	"callstats/jobs"
 )
 
@@ -14,17 +15,9 @@ var statusCmd = &command{
 	globals: jobGlobals,
 	setup: func(fs *flag.FlagSet) func(context.Context, *cli) int {
 		return func(ctx context.Context, c *cli) int {
-			if code := c.needConfig(); code >= 0 {
-				return code
-			}
-			cfg, err := c.loadConfigReadOnly()
-			if err != nil {
-				return c.fail(exitCannot, "config: %v", err)
-			}
-			if err := jobs.StatusOf(c.stdout, cfg); err != nil {
-				return c.fail(exitCannot, "%s", oneLine(err))
-			}
-			return exitOK
+			return c.runJob(true, func(cfg *config.Config) error {
+				return jobs.StatusOf(c.stdout, cfg)
+			})
 		}
 	},
 }

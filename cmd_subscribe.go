@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 
+	"callstats/config"
 	"callstats/jobs"
 )
 
@@ -14,17 +15,9 @@ var subscribeCmd = &command{
 	globals: jobGlobals,
 	setup: func(fs *flag.FlagSet) func(context.Context, *cli) int {
 		return func(ctx context.Context, c *cli) int {
-			if code := c.needConfig(); code >= 0 {
-				return code
-			}
-			cfg, err := c.loadConfig()
-			if err != nil {
-				return c.fail(exitCannot, "config: %v", err)
-			}
-			if err := jobs.Subscribe(ctx, cfg, c.jobEnv()); err != nil {
-				return c.fail(exitCannot, "%s", oneLine(err))
-			}
-			return exitOK
+			return c.runJob(false, func(cfg *config.Config) error {
+				return jobs.Subscribe(ctx, cfg, c.jobEnv())
+			})
 		}
 	},
 }

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"os"
 
-	"callstats/config"
 	"callstats/jobs"
 )
 
@@ -48,16 +47,4 @@ func (c *cli) logger() *slog.Logger {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// loadConfig loads --config for a verb that fetches or sends (ingest,
-// reconcile, deliver, schedule): every secret it names must resolve.
-func (c *cli) loadConfig() (*config.Config, error) {
-	return config.Load(c.config, os.Environ())
-}
-
-// loadConfigReadOnly loads --config for a verb that only reads the lake and
-// the state directory (status, report): the sources' secrets are not needed.
-func (c *cli) loadConfigReadOnly() (*config.Config, error) {
-	return config.Load(c.config, os.Environ(), config.WithoutSecrets())
 }

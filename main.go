@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"callstats/config"
 	"callstats/jobs"
 )
 
@@ -256,12 +257,38 @@ func printVerbUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 	}
 }
 
-// needConfig returns the usage error for a verb run without --config, or -1.
-func (c *cli) needConfig() int {
+// loadConfig loads --config for a verb. A verb that fetches or sends
+// (ingest, reconcile, deliver, schedule, serve, subscribe) needs every secret
+// the config names to resolve; a readOnly one (status, report) only reads the
+// lake and the state directory, so the sources' secrets are not needed. When
+// there is no config it prints why and returns nil and the exit status: a
+// usage error without --config, exitCannot when the file does not load.
+func (c *cli) loadConfig(readOnly bool) (*config.Config, int) {
 	if c.config == "" {
-		return c.usageError("no config: pass --config FILE (the YAML config; see docs/config.md)")
+		return nil, c.usageError("no config: pass --config FILE (the YAML config; see docs/config.md)")
 	}
-	return -1
+	var opts []config.LoadOption
+	if readOnly {
+		opts = append(opts, config.WithoutSecrets())
+	}
+	cfg, err := config.Load(c.config, os.Environ(), opts...)
+	if err != nil {
+		return nil, c.fail(exitCannot, "config: %v", err)
+	}
+	return cfg, exitOK
+}
+
+// runJob loads the config (see loadConfig for readOnly) and runs job with
+// it; its error is printed on one line and is exit status 1.
+func (c *cli) runJob(readOnly bool, job func(*config.Config) error) int {
+	cfg, code := c.loadConfig(readOnly)
+	if cfg == nil {
+		return code
+	}
+	if err := job(cfg); err != nil {
+		return c.fail(exitCannot, "%s", oneLine(err))
+	}
+	return exitOK
 }
 
 // oneLine is an error's first line, without the jobs' "cannot run" mark.

@@ -9,13 +9,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"callstats/internal/entra"
+	"callstats/internal/httpretry"
 )
 
 // Retries of one Graph request in delivery.
@@ -141,7 +141,7 @@ func (g *graphAPI) do(ctx context.Context, req request) (answer, error) {
 			case ge.Permanent():
 				return answer{}, ge
 			default:
-				d, ok := retryAfter(a.header.Get("Retry-After"), time.Now())
+				d, ok := httpretry.ParseRetryAfter(a.header.Get("Retry-After"), time.Now(), maxRetryAfter)
 				if !ok {
 					d = backoff(attempt)
 				}
@@ -207,30 +207,4 @@ func backoff(attempt int) time.Duration {
 	d := graphBackoff << min(attempt-1, 10)
 	d = min(d, graphBackoffCap)
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
-func retryAfter(h string, now time.Time) (time.Duration, bool) {
-	if h == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
-		return min(time.Duration(min(s, int(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter), true
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter), true
-	}
-	return 0, false
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

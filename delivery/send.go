@@ -16,6 +16,7 @@ import (
 
 	"callstats/config"
 	"callstats/internal/entra"
+	"callstats/internal/httpretry"
 	"callstats/report"
 )
 
@@ -212,7 +213,7 @@ func newGraphAPI(d *config.Delivery, opts Options) (*graphAPI, error) {
 		g.httpc = &http.Client{Timeout: 5 * time.Minute}
 	}
 	if g.wait == nil {
-		g.wait = sleep
+		g.wait = httpretry.Sleep
 	}
 	return g, nil
 }

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"callstats/internal/httpretry"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,7 +71,7 @@ func (g *graphAPI) upload(ctx context.Context, kind sessionKind, uploadURL strin
 		}
 		d := backoff(failures)
 		if ge != nil {
-			if ra, ok := retryAfter(a.header.Get("Retry-After"), time.Now()); ok {
+			if ra, ok := httpretry.ParseRetryAfter(a.header.Get("Retry-After"), time.Now(), maxRetryAfter); ok {
 				d = ra
 			}
 		}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -126,74 +127,33 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph client: %w", err)
 	}
-	for _, f := range []struct {
-		name string
-		v    *int
-		def  int
-	}{
-		{"Concurrency", &cfg.Concurrency, defaultConcurrency},
-		{"MaxAttempts", &cfg.MaxAttempts, defaultMaxAttempts},
-		{"RequestsPer20s", &cfg.RequestsPer20s, defaultRequestsPer20s},
-		{"ListRequestsPer20s", &cfg.ListRequestsPer20s, defaultListPer20s},
-		{"LogRequestsPer60s", &cfg.LogRequestsPer60s, defaultLogsPer60s},
-		{"RecordRequestsPer20s", &cfg.RecordRequestsPer20s, defaultRecordPer20s},
-	} {
-		switch {
-		case *f.v < 0:
-			return nil, fmt.Errorf("graph client: %s is %d, must be positive", f.name, *f.v)
-		case *f.v == 0:
-			*f.v = f.def
-		}
+	if err := cmp.Or( // the first bad setting
+		httpretry.OrDefault("Concurrency", &cfg.Concurrency, defaultConcurrency),
+		httpretry.OrDefault("MaxAttempts", &cfg.MaxAttempts, defaultMaxAttempts),
+		httpretry.OrDefault("RequestsPer20s", &cfg.RequestsPer20s, defaultRequestsPer20s),
+		httpretry.OrDefault("ListRequestsPer20s", &cfg.ListRequestsPer20s, defaultListPer20s),
+		httpretry.OrDefault("LogRequestsPer60s", &cfg.LogRequestsPer60s, defaultLogsPer60s),
+		httpretry.OrDefault("RecordRequestsPer20s", &cfg.RecordRequestsPer20s, defaultRecordPer20s),
+		httpretry.OrDefault("RequestTimeout", &cfg.RequestTimeout, defaultRequestTimeout),
+		httpretry.OrDefault("StallTimeout", &cfg.StallTimeout, defaultStallTimeout),
+		httpretry.OrDefault("BytesInFlight", &cfg.BytesInFlight, defaultBytesInFlight),
+	); err != nil {
+		return nil, fmt.Errorf("graph client: %w", err)
 	}
-	for _, f := range []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"RequestTimeout", &cfg.RequestTimeout, defaultRequestTimeout},
-		{"StallTimeout", &cfg.StallTimeout, defaultStallTimeout},
-	} {
-		switch {
-		case *f.v < 0:
-			return nil, fmt.Errorf("graph client: %s is %s, must be positive", f.name, *f.v)
-		case *f.v == 0:
-			*f.v = f.def
-		}
-	}
-	switch {
-	case cfg.BytesInFlight < 0:
-		return nil, fmt.Errorf("graph client: BytesInFlight is %d, must be positive", cfg.BytesInFlight)
-	case cfg.BytesInFlight == 0:
-		cfg.BytesInFlight = defaultBytesInFlight
-	}
+	hooks := httpretry.Hooks{HTTPClient: cfg.HTTPClient, Logger: cfg.Logger, Wait: cfg.Wait, Now: cfg.Now}.
+		WithDefaults(cfg.Concurrency + 2)
 	c := &Client{
 		graphURL:     graphURL,
 		base:         strings.TrimRight(graphURL.String(), "/"),
-		httpc:        cfg.HTTPClient,
+		httpc:        hooks.HTTPClient,
 		concurrency:  cfg.Concurrency,
 		recordPer20s: cfg.RecordRequestsPer20s,
 		progress:     httpretry.Progress{Timeout: cfg.RequestTimeout, Stall: cfg.StallTimeout},
 		budget:       httpretry.NewBudget(cfg.BytesInFlight),
-		log:          cfg.Logger,
-		wait:         cfg.Wait,
-		now:          cfg.Now,
+		log:          hooks.Logger,
+		wait:         hooks.Wait,
+		now:          hooks.Now,
 		jitter:       rand.Float64,
-	}
-	if c.httpc == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = cfg.Concurrency + 2
-		t.ResponseHeaderTimeout = 90 * time.Second
-		c.httpc = &http.Client{Transport: t}
-	}
-	c.httpc = httpretry.SameOriginOnly(c.httpc)
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	if c.wait == nil {
-		c.wait = httpretry.Sleep
-	}
-	if c.now == nil {
-		c.now = time.Now
 	}
 	c.retry = httpretry.Loop{MaxAttempts: cfg.MaxAttempts, Wait: c.wait, Log: c.log, Source: "graph"}
 	c.tokens = newTokenCache(cfg, loginURL, c.base, c.httpc)

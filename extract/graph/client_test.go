@@ -13,88 +13,33 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"callstats/extract/graph/graphtest"
+	"callstats/internal/fakeclock"
 	"callstats/internal/httpretry"
 )
-
-// fakeClock is the one clock of a test: the client's pacing, the fake's token
-// expiry, and the recorder's waits, which move it forward instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 13, 2, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// recorder is ClientConfig.Wait for tests: it records each wait and advances
-// the clock; onWait, if set, runs first.
-type recorder struct {
-	clock  *fakeClock
-	mu     sync.Mutex
-	waits  []time.Duration
-	onWait func(ctx context.Context, d time.Duration) error
-}
-
-func (r *recorder) Wait(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	r.waits = append(r.waits, d)
-	hook := r.onWait
-	r.mu.Unlock()
-	if hook != nil {
-		if err := hook(ctx, d); err != nil {
-			return err
-		}
-	}
-	r.clock.Add(d)
-	return nil
-}
-
-func (r *recorder) Waits() []time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]time.Duration(nil), r.waits...)
-}
 
 type env struct {
 	srv   *graphtest.Server
 	c     *Client
-	clock *fakeClock
-	rec   *recorder
+	clock *fakeclock.Clock
+	rec   *fakeclock.Recorder
 }
 
 // newEnv starts a fake and a client for it sharing one fake clock, with
 // deterministic jitter (always the full backoff).
 func newEnv(t *testing.T, opts graphtest.Options, mod func(*ClientConfig)) *env {
 	t.Helper()
-	clk := newFakeClock()
+	clk := fakeclock.New()
 	if opts.Now == nil {
 		opts.Now = clk.Now
 	}
 	srv := graphtest.NewServer(opts)
 	t.Cleanup(srv.Close)
-	rec := &recorder{clock: clk}
+	rec := &fakeclock.Recorder{Clock: clk}
 	cfg := ClientConfig{
 		TenantID: "tenant-1", ClientID: "client-1", ClientSecret: "secret-1",
 		GraphURL: srv.URL, LoginURL: srv.URL,
@@ -353,7 +298,7 @@ func TestThrottlePausesAllWorkers(t *testing.T) {
 	// wait the same pause without having been throttled itself.
 	var second error
 	var started atomic.Bool
-	e.rec.onWait = func(ctx context.Context, d time.Duration) error {
+	e.rec.OnWait = func(ctx context.Context, d time.Duration) error {
 		if started.CompareAndSwap(false, true) {
 			_, second = e.c.Fetch(ctx, "00000000-0000-4000-8000-000000000002")
 		}
@@ -534,9 +479,9 @@ func stub(t *testing.T, routes map[string]string) (*httptest.Server, *atomic.Int
 
 func stubClient(t *testing.T, s *httptest.Server) *Client {
 	t.Helper()
-	clk := newFakeClock()
+	clk := fakeclock.New()
 	c, err := NewClient(ClientConfig{TenantID: "tenant-1", ClientID: "client-1", ClientSecret: "secret-1",
-		GraphURL: s.URL, LoginURL: s.URL, Wait: (&recorder{clock: clk}).Wait, Now: clk.Now})
+		GraphURL: s.URL, LoginURL: s.URL, Wait: (&fakeclock.Recorder{Clock: clk}).Wait, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -708,7 +653,7 @@ func TestGraphRefusesFreshTokenIsErrAuth(t *testing.T) {
 	// Each Graph request moves the server's clock past every token's expiry,
 	// so even a fresh token is refused: one renewal, then ErrAuth, not
 	// endless retries.
-	clk := newFakeClock()
+	clk := fakeclock.New()
 	e := newEnv(t, graphtest.Options{Now: clk.Now, Hook: func(*http.Request) { clk.Add(2 * time.Hour) }}, nil)
 	e.put(t, smallRecord("00000000-0000-4000-8000-000000000001"))
 	_, err := e.c.Fetch(t.Context(), "00000000-0000-4000-8000-000000000001")
@@ -788,7 +733,7 @@ func TestFetchAllBoundedConcurrency(t *testing.T) {
 	// Every request moves the clock a second: the latency the client sees
 	// asks for more batches than Concurrency allows.
 	const limit = 3
-	clk := newFakeClock()
+	clk := fakeclock.New()
 	e := newEnv(t, graphtest.Options{Now: clk.Now, Hook: func(*http.Request) { clk.Add(time.Second) }},
 		func(c *ClientConfig) { c.Concurrency = limit; c.Now = clk.Now })
 	e.clock = clk
@@ -838,7 +783,7 @@ func TestFetchAllStopsOnCancel(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(t.Context())
 	defer cancel2()
 	e.srv.Throttle(1000, 30*time.Second)
-	e.rec.onWait = func(ctx context.Context, _ time.Duration) error {
+	e.rec.OnWait = func(ctx context.Context, _ time.Duration) error {
 		cancel2()
 		<-ctx.Done()
 		return ctx.Err()

@@ -1,13 +1,9 @@
 package graph
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
-	"strings"
 
 	"callstats/internal/httpretry"
 )
@@ -22,43 +18,9 @@ var ErrNotFound = errors.New("call record not found (not ready or expired)")
 // token. The caller cannot run (exit status 1).
 var ErrAuth = errors.New("graph authentication failed")
 
-// APIError is an error answer from Graph, with the fields of its error body.
-type APIError struct {
-	Status    int    // HTTP status
-	Code      string // error.code, e.g. "TooManyRequests"
-	Message   string // error.message
-	RequestID string // error.innerError.request-id, or the request-id header
-}
-
-// Error names the status and the Graph error code.
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "graph: %d %s", e.Status, http.StatusText(e.Status))
-	if e.Code != "" {
-		b.WriteString(": " + e.Code)
-	}
-	if e.Message != "" {
-		msg := e.Message
-		if len(msg) > 200 {
-			msg = msg[:200] + "..."
-		}
-		b.WriteString(": " + msg)
-	}
-	if e.RequestID != "" {
-		b.WriteString(" (request-id " + e.RequestID + ")")
-	}
-	return b.String()
-}
-
-// retryable reports whether the status is worth another attempt.
-func (e *APIError) retryable() bool {
-	switch e.Status {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
+// APIError is an error answer from Graph (Source "graph"); newAPIError decodes
+// its fields from Graph's error body.
+type APIError = httpretry.APIError
 
 // The kinds of error a fetch, a list or a log read returns besides ErrAuth
 // and ErrNotFound. Match them with errors.Is.
@@ -81,27 +43,10 @@ var (
 // own), ErrInvalidID, other statuses (400, 403, 404...), refused next links
 // are permanent, as is the caller's own context cancellation.
 func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrNotFound) ||
-		errors.Is(err, ErrInvalidID) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, ErrAuth) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalidID) {
 		return false
 	}
-	if errors.Is(err, ErrSourceFailed) || errors.Is(err, ErrThrottled) {
-		return true
-	}
-	if errors.Is(err, httpretry.ErrRedirect) {
-		return false
-	}
-	if ae, ok := errors.AsType[*APIError](err); ok {
-		return ae.retryable()
-	}
-	if _, ok := errors.AsType[*httpretry.TransientError](err); ok {
-		return true
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	_, isNet := errors.AsType[net.Error](err)
-	return isNet
+	return httpretry.IsRetryable(err)
 }
 
 // graphErrorBody is the shape of Graph's error answers.
@@ -115,10 +60,12 @@ type graphErrorBody struct {
 	} `json:"error"`
 }
 
-// newAPIError builds an APIError from a non-2xx answer; a body that is not
-// Graph's error shape leaves Code and Message empty.
+// newAPIError builds an APIError from a non-2xx answer: Code and Message
+// from error.code and error.message, RequestID from error.innerError's
+// request-id, else the request-id header. A body that is not Graph's error
+// shape leaves Code and Message empty.
 func newAPIError(status int, header http.Header, body []byte) *APIError {
-	e := &APIError{Status: status, RequestID: header.Get("request-id")}
+	e := &APIError{Source: "graph", Status: status, RequestID: header.Get("request-id")}
 	var b graphErrorBody
 	if json.Unmarshal(body, &b) == nil {
 		e.Code = b.Error.Code

@@ -109,7 +109,7 @@ func TestFaultsEndWithTheCallersContext(t *testing.T) {
 			})
 			e.put(t, smallRecord(faultID))
 			var waits atomic.Int32
-			e.rec.onWait = func(context.Context, time.Duration) error {
+			e.rec.OnWait = func(context.Context, time.Duration) error {
 				if waits.Add(1) == 5 {
 					cancel()
 				}

@@ -74,16 +74,8 @@ func (c *Client) getIn(ctx context.Context, group *pacer, rawURL string, pages *
 // token be renewed for this request.
 func (c *Client) judge(ctx context.Context, a answer, err error, attempt int, reauthed *bool, group *pacer, decode func([]byte) error) error {
 	switch {
-	case err != nil && errors.Is(err, httpretry.ErrRedirect):
-		return fmt.Errorf("%w: %w", ErrSourceFailed, err)
-	case err != nil && !IsRetryable(err):
-		return err
 	case err != nil:
-		d := c.backoff(attempt)
-		if te, ok := errors.AsType[*httpretry.TransientError](err); ok && te.RetryAfter > 0 {
-			d = te.RetryAfter
-		}
-		return &httpretry.Retry{Err: err, Delay: d}
+		return httpretry.NoAnswer(err, IsRetryable, c.backoff(attempt))
 	case a.status >= 200 && a.status < 300:
 		if err := decode(a.body); err != nil {
 			return &httpretry.Retry{Err: err, Delay: c.backoff(attempt)}
@@ -104,7 +96,7 @@ func (c *Client) judge(ctx context.Context, a answer, err error, attempt int, re
 		return fmt.Errorf("%w: %w (check the app's Graph application permissions and their admin consent)", ErrAuth, ae)
 	case a.status == http.StatusNotFound:
 		return fmt.Errorf("%w: %w", ErrNotFound, ae)
-	case !ae.retryable():
+	case !ae.Retryable():
 		return ae
 	}
 	d, ok := httpretry.ParseRetryAfter(a.header.Get("Retry-After"), c.now(), maxRetryAfter)

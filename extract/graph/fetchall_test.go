@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"callstats/extract/graph/graphtest"
+	"callstats/internal/fakeclock"
 )
 
 // putSmall puts n small records and returns their ids, numbered from 0, each put as a small record.
@@ -61,7 +62,7 @@ func TestFetchAllBatchesAtMost20(t *testing.T) {
 }
 
 func TestTakeSplitsBatches(t *testing.T) {
-	c := &Client{now: newFakeClock().Now, recordPer20s: 40}
+	c := &Client{now: fakeclock.New().Now, recordPer20s: 40}
 	r := &fetchRun{c: c, batchMax: maxBatchItems}
 	var jobs []*recordJob
 	for i := range 45 {

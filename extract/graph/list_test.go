@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"callstats/extract/graph/graphtest"
+	"callstats/internal/fakeclock"
 )
 
 const listPath = "/v1.0/communications/callRecords"
@@ -32,7 +33,7 @@ func listRecord(id string, start time.Time) []byte {
 // requests records the Graph requests a fake sees, with the fake clock's time.
 type requests struct {
 	mu    sync.Mutex
-	clock *fakeClock
+	clock *fakeclock.Clock
 	urls  []*url.URL
 	times []time.Time
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"callstats/internal/atomicfile"
 	"encoding/json"
 	"flag"
 	"math"
@@ -418,7 +419,7 @@ func TestDecodeGolden(t *testing.T) {
 			got = append(got, '\n')
 			path := filepath.Join("testdata", "golden", strings.TrimSuffix(name, ".json")+".decoded.json")
 			if *update {
-				if err := writeFileAtomic(path, got); err != nil {
+				if err := atomicfile.WriteFile(path, got); err != nil {
 					t.Fatal(err)
 				}
 				return
@@ -432,34 +433,6 @@ func TestDecodeGolden(t *testing.T) {
 			}
 		})
 	}
-}
-
-// writeFileAtomic writes via a temporary file in the same directory.
-func writeFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".golden-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func FuzzDecodeRecord(f *testing.F) {

@@ -1,17 +1,13 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
-
-	"callstats/internal/httpretry"
 )
 
 // CallRecordsResource is the resource of a call-records subscription.
@@ -24,9 +20,6 @@ const MaxSubscriptionLifetime = 4230 * time.Minute
 // ErrNoSubscription means Graph answered 404 for a subscription: it
 // expired or was removed. The caller creates a new one.
 var ErrNoSubscription = errors.New("graph subscription not found (expired or removed)")
-
-// maxSubscriptionAnswer bounds one subscription answer.
-const maxSubscriptionAnswer = 1 << 20
 
 // Subscription is a Graph change-notification subscription, as Graph
 // answers it (clientState is never read back).
@@ -115,11 +108,11 @@ func (c *Client) Subscriptions(ctx context.Context) ([]Subscription, error) {
 	return all, nil
 }
 
-// subscriptionCall sends one subscription request with the app token (a
-// 401 is tried once more with a new token) and decodes a 2xx answer into
-// out (nil: ignored). It does not retry otherwise: the caller's upkeep
-// tries again later. Errors are ErrAuth, ErrNoSubscription, *APIError (see
-// IsRetryable) or transient.
+// subscriptionCall sends one subscription request through send (the app
+// token, the client's progress bounds and byte budget; a 401 is tried once
+// more with a new token) and decodes a 2xx answer into out (nil: ignored).
+// It does not retry otherwise: the caller's upkeep tries again later. Errors
+// are ErrAuth, ErrNoSubscription, *APIError (see IsRetryable) or transient.
 func (c *Client) subscriptionCall(ctx context.Context, method, rawURL string, in, out any) error {
 	var payload []byte
 	if in != nil {
@@ -129,52 +122,31 @@ func (c *Client) subscriptionCall(ctx context.Context, method, rawURL string, in
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		tok, err := c.tokens.token(ctx)
-		if err != nil {
-			return err
-		}
-		req, err := http.NewRequestWithContext(ctx, method, rawURL, bytes.NewReader(payload))
-		if err != nil {
-			return fmt.Errorf("request %s: %w", rawURL, err)
-		}
-		tok.SetAuthHeader(req)
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := c.httpc.Do(req)
+		a, err := c.send(ctx, method, rawURL, payload)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return httpretry.Transient(err)
+			return err
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxSubscriptionAnswer+1))
-		resp.Body.Close()
-		if err != nil {
-			return httpretry.Transient(fmt.Errorf("reading answer of %s: %w", rawURL, err))
-		}
-		if len(body) > maxSubscriptionAnswer {
-			return fmt.Errorf("answer of %s exceeds %d bytes", rawURL, maxSubscriptionAnswer)
-		}
-		switch st := resp.StatusCode; {
+		switch st := a.status; {
 		case st >= 200 && st < 300:
 			if out == nil || st == http.StatusNoContent {
 				return nil
 			}
-			if err := json.Unmarshal(body, out); err != nil {
+			if err := json.Unmarshal(a.body, out); err != nil {
 				return fmt.Errorf("decoding answer of %s: %w", rawURL, err)
 			}
 			return nil
 		case st == http.StatusUnauthorized && attempt == 1:
-			c.tokens.invalidate(ctx, tok)
+			c.tokens.invalidate(ctx, a.token)
 			continue
 		case st == http.StatusUnauthorized || st == http.StatusForbidden:
-			return fmt.Errorf("%w: %w", ErrAuth, newAPIError(st, resp.Header, body))
+			return fmt.Errorf("%w: %w", ErrAuth, newAPIError(st, a.header, a.body))
 		case st == http.StatusNotFound:
-			return fmt.Errorf("%w: %w", ErrNoSubscription, newAPIError(st, resp.Header, body))
+			return fmt.Errorf("%w: %w", ErrNoSubscription, newAPIError(st, a.header, a.body))
 		default:
-			return newAPIError(st, resp.Header, body)
+			return newAPIError(st, a.header, a.body)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package ringcentral
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -77,7 +78,7 @@ const (
 	maxPages = 10000
 	// maxBodyBytes bounds one call-log page; 1,000 detailed records are a few MB.
 	maxBodyBytes = 64 << 20
-	// pageTimeout bounds one call-log request with its body.
+	// pageTimeout bounds one call-log or subscription request with its body.
 	pageTimeout = 3 * time.Minute
 
 	defaultLoginTimeout      = 60 * time.Second
@@ -146,60 +147,33 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	case cfg.PerPage == 0:
 		cfg.PerPage = defaultPerPage
 	}
-	for _, f := range []struct {
-		name string
-		v    *int64
-		def  int64
-	}{
-		{"LoginTimeout", (*int64)(&cfg.LoginTimeout), int64(defaultLoginTimeout)},
-		{"StallTimeout", (*int64)(&cfg.StallTimeout), int64(defaultStallTimeout)},
-		{"MaxRecordingBytes", &cfg.MaxRecordingBytes, defaultMaxRecordingBytes},
-		{"BytesInFlight", &cfg.BytesInFlight, defaultBytesInFlight},
-	} {
-		switch {
-		case *f.v < 0:
-			return nil, fmt.Errorf("ringcentral client: %s is %d, must be positive", f.name, *f.v)
-		case *f.v == 0:
-			*f.v = f.def
-		}
+	if err := cmp.Or( // the first bad setting
+		httpretry.OrDefault("LoginTimeout", &cfg.LoginTimeout, defaultLoginTimeout),
+		httpretry.OrDefault("StallTimeout", &cfg.StallTimeout, defaultStallTimeout),
+		httpretry.OrDefault("MaxRecordingBytes", &cfg.MaxRecordingBytes, defaultMaxRecordingBytes),
+		httpretry.OrDefault("BytesInFlight", &cfg.BytesInFlight, defaultBytesInFlight),
+		httpretry.OrDefault("MaxAttempts", &cfg.MaxAttempts, defaultMaxAttempts),
+	); err != nil {
+		return nil, fmt.Errorf("ringcentral client: %w", err)
 	}
-	switch {
-	case cfg.MaxAttempts < 0:
-		return nil, fmt.Errorf("ringcentral client: MaxAttempts is %d, must be positive", cfg.MaxAttempts)
-	case cfg.MaxAttempts == 0:
-		cfg.MaxAttempts = defaultMaxAttempts
-	}
+	// No overall timeout on the default HTTP client: a long recording may
+	// take a while to download (the stall timeout cuts one that trickles).
+	// Call-log pages have their own (pageTimeout).
+	hooks := httpretry.Hooks{HTTPClient: cfg.HTTPClient, Logger: cfg.Logger, Wait: cfg.Wait, Now: cfg.Now}.
+		WithDefaults(0)
 	c := &Client{
 		server:       server,
 		media:        media,
 		base:         strings.TrimRight(server.String(), "/"),
-		httpc:        cfg.HTTPClient,
+		httpc:        hooks.HTTPClient,
 		perPage:      cfg.PerPage,
 		maxRecording: cfg.MaxRecordingBytes,
 		stall:        cfg.StallTimeout,
 		budget:       httpretry.NewBudget(cfg.BytesInFlight),
-		log:          cfg.Logger,
-		wait:         cfg.Wait,
-		now:          cfg.Now,
+		log:          hooks.Logger,
+		wait:         hooks.Wait,
+		now:          hooks.Now,
 		jitter:       rand.Float64,
-	}
-	if c.httpc == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = 90 * time.Second
-		// No overall timeout: a long recording may take a while to download
-		// (the stall timeout cuts one that trickles). Call-log pages have
-		// their own (pageTimeout).
-		c.httpc = &http.Client{Transport: t}
-	}
-	c.httpc = httpretry.SameOriginOnly(c.httpc)
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	if c.wait == nil {
-		c.wait = httpretry.Sleep
-	}
-	if c.now == nil {
-		c.now = time.Now
 	}
 	c.retry = httpretry.Loop{MaxAttempts: cfg.MaxAttempts, Wait: c.wait, Log: c.log, Source: "ringcentral"}
 	c.tokens = &tokenCache{

@@ -16,91 +16,28 @@ import (
 	"time"
 
 	"callstats/extract/ringcentral/rctest"
+	"callstats/internal/fakeclock"
 	"callstats/internal/httpretry"
 )
-
-// fakeClock is the one clock of a test: the client's, the fake's (token
-// expiry, rate limits) and the recorder's, whose waits move it forward
-// instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 13, 2, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// recorder is ClientConfig.Wait for tests: it records each wait and advances
-// the clock; onWait, if set, runs first.
-type recorder struct {
-	clock  *fakeClock
-	mu     sync.Mutex
-	waits  []time.Duration
-	onWait func(ctx context.Context, d time.Duration) error
-}
-
-func (r *recorder) Wait(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	r.waits = append(r.waits, d)
-	hook := r.onWait
-	r.mu.Unlock()
-	if hook != nil {
-		if err := hook(ctx, d); err != nil {
-			return err
-		}
-	}
-	r.clock.Add(d)
-	return nil
-}
-
-func (r *recorder) Waits() []time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.waits)
-}
-
-func (r *recorder) Total() time.Duration {
-	var sum time.Duration
-	for _, d := range r.Waits() {
-		sum += d
-	}
-	return sum
-}
 
 type env struct {
 	srv   *rctest.Server
 	c     *Client
-	clock *fakeClock
-	rec   *recorder
+	clock *fakeclock.Clock
+	rec   *fakeclock.Recorder
 }
 
 // newEnv starts a fake and a client for it sharing one fake clock, with
 // deterministic jitter (always the full backoff).
 func newEnv(t *testing.T, opts rctest.Options, mod func(*ClientConfig)) *env {
 	t.Helper()
-	clk := newFakeClock()
+	clk := fakeclock.New()
 	if opts.Now == nil {
 		opts.Now = clk.Now
 	}
 	srv := rctest.NewServer(opts)
 	t.Cleanup(srv.Close)
-	rec := &recorder{clock: clk}
+	rec := &fakeclock.Recorder{Clock: clk}
 	cfg := ClientConfig{
 		ServerURL: srv.URL, MediaURL: srv.MediaURL,
 		ClientID: "rc-client-1", ClientSecret: "rc-secret-1", JWT: "rc-jwt-1",
@@ -562,11 +499,11 @@ func stub(t *testing.T, h func(w http.ResponseWriter, r *http.Request)) (*httpte
 	return s, &n
 }
 
-func stubClient(t *testing.T, s *httptest.Server, mod func(*ClientConfig)) (*Client, *recorder) {
+func stubClient(t *testing.T, s *httptest.Server, mod func(*ClientConfig)) (*Client, *fakeclock.Recorder) {
 	t.Helper()
-	rec := &recorder{clock: newFakeClock()}
+	rec := &fakeclock.Recorder{Clock: fakeclock.New()}
 	cfg := ClientConfig{ServerURL: s.URL, ClientID: "id", ClientSecret: "secret", JWT: "jwt",
-		Wait: rec.Wait, Now: rec.clock.Now}
+		Wait: rec.Wait, Now: rec.Clock.Now}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -940,10 +877,10 @@ func TestPacingWithoutHeaders(t *testing.T) {
 	var s *httptest.Server
 	var times []time.Time
 	var mu sync.Mutex
-	rec := &recorder{clock: newFakeClock()}
+	rec := &fakeclock.Recorder{Clock: fakeclock.New()}
 	s, _ = stub(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		times = append(times, rec.clock.Now())
+		times = append(times, rec.Clock.Now())
 		mu.Unlock()
 		n := 0
 		fmt.Sscan(r.URL.Query().Get("page"), &n)
@@ -954,7 +891,7 @@ func TestPacingWithoutHeaders(t *testing.T) {
 		fmt.Fprintf(w, `{"records":[{"id":"r%d","startTime":"2026-11-12T10:00:00Z"}]%s}`, n, next)
 	})
 	c, err := NewClient(ClientConfig{ServerURL: s.URL, ClientID: "id", ClientSecret: "secret", JWT: "jwt",
-		Wait: rec.Wait, Now: rec.clock.Now})
+		Wait: rec.Wait, Now: rec.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

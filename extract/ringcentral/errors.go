@@ -1,13 +1,9 @@
 package ringcentral
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
-	"strings"
 
 	"callstats/internal/httpretry"
 )
@@ -22,43 +18,9 @@ var ErrAuth = errors.New("ringcentral authentication failed")
 // not ready yet (or gone). The caller retries on a later run.
 var ErrNotReady = errors.New("recording not ready")
 
-// APIError is an error answer from RingCentral, with the fields of its body.
-type APIError struct {
-	Status    int    // HTTP status
-	Code      string // errorCode (e.g. CMN-301), else errors[0].errorCode, else the OAuth error
-	Message   string // message, else errors[0].message, else error_description
-	RequestID string // the RCRequestId header
-}
-
-// Error names the status and RingCentral's error code.
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ringcentral: %d %s", e.Status, http.StatusText(e.Status))
-	if e.Code != "" {
-		b.WriteString(": " + e.Code)
-	}
-	if e.Message != "" {
-		msg := e.Message
-		if len(msg) > 200 {
-			msg = msg[:200] + "..."
-		}
-		b.WriteString(": " + msg)
-	}
-	if e.RequestID != "" {
-		b.WriteString(" (request-id " + e.RequestID + ")")
-	}
-	return b.String()
-}
-
-// retryable reports whether the status is worth another attempt.
-func (e *APIError) retryable() bool {
-	switch e.Status {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
+// APIError is an error answer from RingCentral (Source "ringcentral"); newAPIError decodes
+// its fields from RingCentral's error body.
+type APIError = httpretry.APIError
 
 // The kinds of error the client returns besides ErrAuth and ErrNotReady.
 // Match them with errors.Is.
@@ -89,27 +51,11 @@ var (
 // ErrWrite, ErrInvalidID, other statuses, refused links and redirects are
 // permanent, as is the caller's own cancellation.
 func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrNotReady) || errors.Is(err, ErrTooLarge) ||
-		errors.Is(err, ErrWrite) || errors.Is(err, ErrInvalidID) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, ErrAuth) || errors.Is(err, ErrNotReady) || errors.Is(err, ErrTooLarge) ||
+		errors.Is(err, ErrWrite) || errors.Is(err, ErrInvalidID) {
 		return false
 	}
-	if errors.Is(err, ErrSourceFailed) || errors.Is(err, ErrThrottled) {
-		return true
-	}
-	if errors.Is(err, httpretry.ErrRedirect) {
-		return false
-	}
-	if ae, ok := errors.AsType[*APIError](err); ok {
-		return ae.retryable()
-	}
-	if _, ok := errors.AsType[*httpretry.TransientError](err); ok {
-		return true
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	_, isNet := errors.AsType[net.Error](err)
-	return isNet
+	return httpretry.IsRetryable(err)
 }
 
 // errorBody is the shape of RingCentral's error answers: API errors carry
@@ -125,10 +71,13 @@ type errorBody struct {
 	} `json:"errors"`
 }
 
-// newAPIError builds an APIError from a non-2xx answer; a body that is not
-// RingCentral's error shape leaves Code and Message empty.
+// newAPIError builds an APIError from a non-2xx answer: Code from errorCode,
+// else errors[0].errorCode, else the OAuth error; Message from message, else
+// errors[0].message, else error_description; RequestID from the RCRequestId
+// header. A body that is not RingCentral's error shape leaves Code and
+// Message empty.
 func newAPIError(status int, header http.Header, body []byte) *APIError {
-	e := &APIError{Status: status, RequestID: header.Get("RCRequestId")}
+	e := &APIError{Source: "ringcentral", Status: status, RequestID: header.Get("RCRequestId")}
 	var b errorBody
 	if json.Unmarshal(body, &b) != nil {
 		return e

@@ -171,7 +171,7 @@ func TestThrottledForeverEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var waits atomic.Int32
-	fe.rec.onWait = func(context.Context, time.Duration) error {
+	fe.rec.OnWait = func(context.Context, time.Duration) error {
 		if waits.Add(1) == 5 {
 			cancel()
 		}

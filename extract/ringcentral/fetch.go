@@ -1,6 +1,7 @@
 package ringcentral
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,16 +32,8 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, progress httpre
 			resp, err = c.once(ctx, rawURL, accept, tok, progress)
 		}
 		switch {
-		case err != nil && errors.Is(err, httpretry.ErrRedirect):
-			return fmt.Errorf("%w: %w", ErrSourceFailed, err)
-		case err != nil && !IsRetryable(err):
-			return err
 		case err != nil:
-			delay := c.backoff(attempt)
-			if te, ok := errors.AsType[*httpretry.TransientError](err); ok && te.RetryAfter > 0 {
-				delay = te.RetryAfter
-			}
-			return &httpretry.Retry{Err: err, Delay: delay}
+			return httpretry.NoAnswer(err, IsRetryable, c.backoff(attempt))
 		case resp.StatusCode >= 200 && resp.StatusCode < 300:
 			keep, err := handle(resp)
 			if !keep {
@@ -67,7 +60,7 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, progress httpre
 			// The limiter waits out the penalty before the next request.
 			c.throttled.Add(1)
 			return &httpretry.Retry{Err: ae, Throttled: true}
-		case !ae.retryable():
+		case !ae.Retryable():
 			return ae
 		}
 		d, ok := httpretry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now(), maxRetryAfter)
@@ -90,21 +83,43 @@ func (c *Client) once(ctx context.Context, rawURL, accept, tok string, progress 
 	if err := c.heavy.acquire(ctx); err != nil {
 		return nil, err
 	}
-	reqCtx, watch := progress.Start(ctx)
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		c.heavy.release()
-		watch.Stop()
-		return nil, fmt.Errorf("request %s: %v", rawURL, err) // %v: permanent, not a network error
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", accept)
-	resp, err := c.httpc.Do(req)
+	resp, err := c.send(ctx, http.MethodGet, rawURL, accept, tok, nil, progress)
 	var penalty time.Duration
 	if err == nil {
 		penalty = c.heavy.observe(resp.StatusCode, resp.Header)
 	}
 	c.heavy.release()
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		c.log.Warn("ringcentral rate limit exceeded; holding requests", "url", rawURL,
+			"group", resp.Header.Get("X-Rate-Limit-Group"), "wait", penalty.String())
+	}
+	return resp, nil
+}
+
+// send sends one request (body, if any, is JSON) with a bearer token,
+// bounded by progress from sending until the body is closed. Its error is a
+// transport failure (a refused redirect as is, else a *httpretry.TransientError);
+// any HTTP answer is returned with its body open.
+func (c *Client) send(ctx context.Context, method, rawURL, accept, tok string, body []byte, progress httpretry.Progress) (*http.Response, error) {
+	reqCtx, watch := progress.Start(ctx)
+	var reqBody io.Reader
+	if body != nil {
+		reqBody = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(reqCtx, method, rawURL, reqBody)
+	if err != nil {
+		watch.Stop()
+		return nil, fmt.Errorf("request %s: %v", rawURL, err) // %v: permanent, not a network error
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", accept)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.httpc.Do(req)
 	if err != nil {
 		watch.Stop()
 		if errors.Is(err, httpretry.ErrRedirect) {
@@ -113,10 +128,6 @@ func (c *Client) once(ctx context.Context, rawURL, accept, tok string, progress 
 		return nil, watch.Err(httpretry.Transient(err))
 	}
 	resp.Body = watch.Body(resp.Body)
-	if resp.StatusCode == http.StatusTooManyRequests {
-		c.log.Warn("ringcentral rate limit exceeded; holding requests", "url", rawURL,
-			"group", resp.Header.Get("X-Rate-Limit-Group"), "wait", penalty.String())
-	}
 	return resp, nil
 }
 

@@ -2,6 +2,7 @@ package ringcentral
 
 import (
 	"bytes"
+	"callstats/internal/atomicfile"
 	"encoding/json"
 	"flag"
 	"os"
@@ -110,7 +111,7 @@ func TestDecodePageGolden(t *testing.T) {
 	got = append(got, '\n')
 	path := filepath.Join("testdata", "golden", "call-log-detailed-page.decoded.json")
 	if *update {
-		if err := writeFileAtomic(path, got); err != nil {
+		if err := atomicfile.WriteFile(path, got); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -122,32 +123,6 @@ func TestDecodePageGolden(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the decoded sample (run go test -update to accept)", path)
 	}
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // TestDecodePageInvalidRecords: records that cannot be used are reported,

@@ -1,12 +1,10 @@
 package ringcentral
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -89,11 +87,12 @@ func (c *Client) RenewSubscription(ctx context.Context, id string) (*Subscriptio
 	return &sub, nil
 }
 
-// subscriptionCall POSTs one subscription request with the access token (a
-// 401 is tried once more with a new token) and decodes the 2xx answer into
-// out. Subscription requests are not in the Heavy group, so they are not
-// paced with the call log, and not retried: the caller's upkeep tries
-// again later.
+// subscriptionCall POSTs one subscription request through send (the access
+// token, progress bounds of a call-log page; a 401 is tried once more with a
+// new token), reads the answer within maxSubscriptionAnswer and the byte
+// budget, and decodes the 2xx answer into out. Subscription requests are not
+// in the Heavy group, so they are not paced with the call log, and not
+// retried: the caller's upkeep tries again later.
 func (c *Client) subscriptionCall(ctx context.Context, rawURL string, in, out any) error {
 	var payload []byte
 	if in != nil {
@@ -102,34 +101,23 @@ func (c *Client) subscriptionCall(ctx context.Context, rawURL string, in, out an
 			return err
 		}
 	}
+	progress := httpretry.Progress{Timeout: pageTimeout, Stall: c.stall}
 	for attempt := 1; ; attempt++ {
 		tok, err := c.tokens.token(ctx)
 		if err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(payload))
-		if err != nil {
-			return fmt.Errorf("request %s: %v", rawURL, err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := c.httpc.Do(req)
+		resp, err := c.send(ctx, http.MethodPost, rawURL, "application/json", tok, payload, progress)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return httpretry.Transient(err)
+			return err
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxSubscriptionAnswer+1))
+		body, err := httpretry.ReadAll(ctx, resp.Body, maxSubscriptionAnswer, c.budget)
 		resp.Body.Close()
 		if err != nil {
-			return httpretry.Transient(fmt.Errorf("reading answer of %s: %w", rawURL, err))
-		}
-		if len(body) > maxSubscriptionAnswer {
-			return fmt.Errorf("answer of %s exceeds %d bytes", rawURL, maxSubscriptionAnswer)
+			return fmt.Errorf("reading answer of %s: %w", rawURL, err)
 		}
 		switch st := resp.StatusCode; {
 		case st >= 200 && st < 300:

@@ -21,13 +21,11 @@ package azurite
 
 import (
 	"bytes"
+	"callstats/internal/nodepeer"
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -74,54 +72,7 @@ func Installed() error {
 
 // binary finds node and the installed azurite script.
 func binary() (node, script string, err error) {
-	node, err = exec.LookPath("node")
-	if err != nil {
-		return "", "", fmt.Errorf("node not found on PATH; %s", hint)
-	}
-	dir := os.Getenv(DirEnv)
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", "", err
-		}
-		root, err := findRoot(wd)
-		if err != nil {
-			return "", "", fmt.Errorf("%w; %s", err, hint)
-		}
-		dir = filepath.Join(root, ".cache", "azurite")
-	}
-	script = filepath.Join(dir, "node_modules", "azurite", "dist", "src", "azurite.js")
-	if _, err := os.Stat(script); err != nil {
-		return "", "", fmt.Errorf("azurite not installed in %s; %s", dir, hint)
-	}
-	return node, script, nil
-}
-
-func findRoot(dir string) (string, error) {
-	for d := filepath.Clean(dir); ; {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && bytes.HasPrefix(bytes.TrimSpace(b), []byte("module callstats")) {
-			return d, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no go.mod of module callstats in %s or above", dir)
-		}
-		d = parent
-	}
-}
-
-// freePorts asks the kernel for n distinct free ports on 127.0.0.1.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return nodepeer.Find("azurite", DirEnv, "node_modules/azurite/dist/src/azurite.js", hint)
 }
 
 // Start starts Azurite on free ports of 127.0.0.1 with its workspace in a
@@ -130,13 +81,7 @@ func freePorts(n int) ([]int, error) {
 // message saying how to install it, or fails when RequireEnv is 1.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	if err := Installed(); err != nil {
-		msg := "azurite not available: " + err.Error()
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatal(msg + " (" + RequireEnv + "=1)")
-		}
-		t.Skip(msg)
-	}
+	nodepeer.Require(t, "azurite", RequireEnv, Installed())
 	s, err := Launch(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +98,7 @@ func Launch(ctx context.Context, dir string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azurite not available: %w", err)
 	}
-	ports, err := freePorts(3)
+	ports, err := nodepeer.FreePorts(3)
 	if err != nil {
 		return nil, fmt.Errorf("azurite: finding free ports: %w", err)
 	}
@@ -182,36 +127,13 @@ func Launch(ctx context.Context, dir string) (*Server, error) {
 	go func() { exited <- cmd.Wait(); close(s.done) }()
 
 	for _, port := range []int{blob, table} {
-		if err := waitListening(ctx, port, exited); err != nil {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if err := nodepeer.WaitListening(ctx, addr, exited, 30*time.Second); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("azurite did not come up: %w\n%s", err, s.out.String())
 		}
 	}
 	return s, nil
-}
-
-// waitListening polls until something accepts connections on port, the
-// process exits, or 30s pass.
-func waitListening(ctx context.Context, port int, exited <-chan error) error {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		select {
-		case err := <-exited:
-			return fmt.Errorf("azurite exited: %v", err)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return errors.New("nothing listens on " + addr + " after 30s")
-		}
-	}
 }
 
 // Close stops Azurite and waits for it to exit. Its in-memory data is gone.

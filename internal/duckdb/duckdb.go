@@ -9,11 +9,10 @@
 package duckdb
 
 import (
-	"bufio"
 	"bytes"
+	"callstats/internal/nodepeer"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,7 +32,6 @@ const RequireEnv = "CALLSTATS_REQUIRE_DUCKDB"
 const DirEnv = "CALLSTATS_DUCKDB_DIR"
 
 const (
-	moduleName = "callstats"
 	scriptPath = "tools/duckdb/query.mjs"
 	hint       = "run scripts/test-deps"
 )
@@ -86,16 +84,7 @@ func Query(ctx context.Context, sql string) ([]map[string]any, error) {
 // test with that message instead.
 func Require(t testing.TB) {
 	t.Helper()
-	err := Available()
-	if err == nil {
-		return
-	}
-	msg := "DuckDB not available: " + err.Error()
-	if os.Getenv(RequireEnv) == "1" {
-		t.Fatal(msg + " (" + RequireEnv + "=1)")
-		return
-	}
-	t.Skip(msg)
+	nodepeer.Require(t, "DuckDB", RequireEnv, Available())
 }
 
 // runner is what Query needs to start the script.
@@ -114,7 +103,7 @@ func setup() (runner, error) {
 	if err != nil {
 		return runner{}, fmt.Errorf("finding the repository root: %w; %s", err, hint)
 	}
-	root, err := findRoot(wd)
+	root, err := nodepeer.Root(wd)
 	if err != nil {
 		return runner{}, fmt.Errorf("%w; %s", err, hint)
 	}
@@ -135,43 +124,4 @@ func setup() (runner, error) {
 		return runner{}, fmt.Errorf("npm package @duckdb/node-api not installed in %s; %s", dir, hint)
 	}
 	return runner{node: node, script: script, dir: dir}, nil
-}
-
-// findRoot walks up from dir to the first folder whose go.mod declares
-// module callstats.
-func findRoot(dir string) (string, error) {
-	for d := filepath.Clean(dir); ; {
-		ok, err := declaresModule(filepath.Join(d, "go.mod"))
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			return d, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no go.mod declaring module %s in %s or above", moduleName, dir)
-		}
-		d = parent
-	}
-}
-
-// declaresModule reports whether the go.mod at path declares module callstats;
-// a missing file is false, not an error.
-func declaresModule(path string) (bool, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("reading %s: %w", path, err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) >= 2 && f[0] == "module" {
-			return strings.Trim(f[1], `"`+"`") == moduleName, nil
-		}
-	}
-	return false, nil
 }

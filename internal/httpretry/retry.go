@@ -142,3 +142,21 @@ func (l Loop) Do(ctx context.Context, what string, attempt func(ctx context.Cont
 		}
 	}
 }
+
+// NoAnswer sorts the error of an attempt that got no answer (a token,
+// transport or body read failure) for Loop.Do: a refused redirect fails the
+// source at once (wrapped in ErrSourceFailed), an error that retryable (the
+// client's IsRetryable) calls permanent is returned as is, and any other is a
+// *Retry after the wait a *TransientError asked for, else after backoff.
+func NoAnswer(err error, retryable func(error) bool, backoff time.Duration) error {
+	switch {
+	case errors.Is(err, ErrRedirect):
+		return fmt.Errorf("%w: %w", ErrSourceFailed, err)
+	case !retryable(err):
+		return err
+	}
+	if te, ok := errors.AsType[*TransientError](err); ok && te.RetryAfter > 0 {
+		backoff = te.RetryAfter
+	}
+	return &Retry{Err: err, Delay: backoff}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -177,4 +178,43 @@ func TestBudgetBoundsBytesAcrossReaders(t *testing.T) {
 	if n := b.InFlight(); n != 0 {
 		t.Errorf("%d bytes held", n)
 	}
+}
+
+func TestNoAnswer(t *testing.T) {
+	permanent := errors.New("bad token request")
+	retryable := func(err error) bool { return !errors.Is(err, permanent) }
+	for _, tc := range []struct {
+		name      string
+		err       error
+		wantRetry bool
+		delay     time.Duration
+		kind      error
+	}{
+		{"redirect", fmt.Errorf("get: %w", ErrRedirect), false, 0, ErrSourceFailed},
+		{"permanent", permanent, false, 0, permanent},
+		{"transient", Transient(io.ErrUnexpectedEOF), true, time.Second, io.ErrUnexpectedEOF},
+		{"retry-after", &TransientError{Err: io.EOF, RetryAfter: time.Minute, Token: true}, true, time.Minute, io.EOF},
+	} {
+		got := NoAnswer(tc.err, retryable, time.Second)
+		r, isRetry := errors.AsType[*Retry](got)
+		if isRetry != tc.wantRetry || isRetry && r.Delay != tc.delay || !errors.Is(got, tc.kind) {
+			t.Errorf("%s: NoAnswer = %#v", tc.name, got)
+		}
+	}
+}
+
+// FuzzParseRetryAfter proves that any Retry-After is read without
+// panicking, never negative nor longer than the limit.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"7", "0", "-3", "Wed, 21 Oct 2026 07:28:00 GMT", "99999999999999999999", ""} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 10, 21, 7, 0, 0, 0, time.UTC)
+	const limit = 5 * time.Minute
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := ParseRetryAfter(s, now, limit)
+		if ok && (d < 0 || d > limit) {
+			t.Errorf("Retry-After %q read as %s", s, d)
+		}
+	})
 }

@@ -6,6 +6,7 @@ package maildev
 
 import (
 	"bytes"
+	"callstats/internal/nodepeer"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,9 +14,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,101 +73,42 @@ func (e Email) Recipients() []string {
 	return out
 }
 
-// binary finds the installed maildev and node.
-func binary() (node, script string, err error) {
-	node, err = exec.LookPath("node")
-	if err != nil {
-		return "", "", fmt.Errorf("node not found on PATH; %s", hint)
-	}
-	dir := os.Getenv(DirEnv)
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", "", err
-		}
-		root, err := findRoot(wd)
-		if err != nil {
-			return "", "", fmt.Errorf("%w; %s", err, hint)
-		}
-		dir = filepath.Join(root, ".cache", "maildev")
-	}
-	script = filepath.Join(dir, "node_modules", "maildev", "bin", "maildev")
-	if _, err := os.Stat(script); err != nil {
-		return "", "", fmt.Errorf("maildev not installed in %s; %s", dir, hint)
-	}
-	return node, script, nil
-}
-
-func findRoot(dir string) (string, error) {
-	for d := filepath.Clean(dir); ; {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && bytes.HasPrefix(bytes.TrimSpace(b), []byte("module callstats")) {
-			return d, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no go.mod of module callstats in %s or above", dir)
-		}
-		d = parent
-	}
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // Start starts MailDev on free ports of 127.0.0.1, waits until it answers,
 // and stops it when the test ends. Without MailDev installed it skips the
 // test with a message saying how to install it, or fails when RequireEnv
 // is 1.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	node, script, err := binary()
-	if err != nil {
-		msg := "maildev not available: " + err.Error()
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatal(msg + " (" + RequireEnv + "=1)")
-		}
-		t.Skip(msg)
-	}
-	smtp, err := freePort()
+	node, script, err := nodepeer.Find("maildev", DirEnv, "node_modules/maildev/bin/maildev", hint)
+	nodepeer.Require(t, "maildev", RequireEnv, err)
+	ports, err := nodepeer.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	web, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	smtp, web := ports[0], ports[1]
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, script, "--smtp", fmt.Sprint(smtp), "--web", fmt.Sprint(web), "--ip", "127.0.0.1")
+	cmd := exec.CommandContext(ctx, node, script, "--smtp", strconv.Itoa(smtp), "--web", strconv.Itoa(web), "--ip", "127.0.0.1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("starting maildev: %v", err)
 	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
+	exited, done := make(chan error, 1), make(chan struct{})
+	go func() { exited <- cmd.Wait(); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 	s := &Server{SMTPPort: smtp, web: fmt.Sprintf("http://127.0.0.1:%d", web)}
-	// Poll until both the REST API and the SMTP port answer.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, err := s.Emails(context.Background())
-		if err == nil {
-			if c, derr := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", smtp)); derr == nil {
-				c.Close()
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
+	// Both ports listen, and the REST API answers.
+	for _, port := range []int{web, smtp} {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if err := nodepeer.WaitListening(ctx, addr, exited, 20*time.Second); err != nil {
 			t.Fatalf("maildev did not come up: %v\n%s", err, out.String())
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	if _, err := s.Emails(ctx); err != nil {
+		t.Fatalf("maildev did not come up: %v\n%s", err, out.String())
+	}
+	return s
 }
 
 // Emails lists the received messages, oldest first.

@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"bytes"
+	"callstats/internal/fakeclock"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -60,7 +61,7 @@ func requests(urls ...string) string {
 }
 
 func TestBatchDispatchesEachRequest(t *testing.T) {
-	clk := newClock()
+	clk := fakeclock.New()
 	s := NewServer(Options{Now: clk.Now, ParticipantsPageSize: 2})
 	defer s.Close()
 	const a, b = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
@@ -161,7 +162,7 @@ func TestBatchRefusesMalformed(t *testing.T) {
 }
 
 func TestWindowCountAndLimit(t *testing.T) {
-	clk := newClock()
+	clk := fakeclock.New()
 	var latency atomic.Int64
 	s := NewServer(Options{Now: clk.Now, Window: 20 * time.Second, RequestsPerWindow: 3,
 		Latency: func(*http.Request) time.Duration { latency.Add(1); return 0 }})

@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"bytes"
+	"callstats/internal/fakeclock"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -35,7 +36,7 @@ func signJWT(t *testing.T, key *rsa.PrivateKey, header, claims map[string]any) s
 // assertion only when it is signed by a trusted certificate's key, names it
 // by x5t#S256, and has the claims Entra ID checks.
 func TestClientAssertion(t *testing.T) {
-	clk := newClock()
+	clk := fakeclock.New()
 	s := NewServer(Options{Now: clk.Now})
 	defer s.Close()
 	tc, err := NewCertificate()

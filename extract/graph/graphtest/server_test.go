@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"bytes"
+	"callstats/internal/fakeclock"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,21 +14,6 @@ import (
 	"testing"
 	"time"
 )
-
-// clock is a settable clock for Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 13, 2, 0, 0, 0, time.UTC)} }
 
 // tokenForm is a valid client-credentials request for s.
 func tokenForm(s *Server) url.Values {
@@ -219,7 +205,7 @@ func TestTokenEndpoint(t *testing.T) {
 }
 
 func TestGraphRequiresValidToken(t *testing.T) {
-	clk := newClock()
+	clk := fakeclock.New()
 	s := NewServer(Options{Now: clk.Now, TokenLifetime: 10 * time.Minute})
 	defer s.Close()
 	if err := s.Put(makeRecord("r-1", 1, 1, 1)); err != nil {

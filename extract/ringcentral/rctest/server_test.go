@@ -1,6 +1,7 @@
 package rctest
 
 import (
+	"callstats/internal/fakeclock"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,29 +11,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// clock is a settable clock for Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 13, 2, 0, 0, 0, time.UTC)} }
-
-func newServer(t *testing.T, opts Options) (*Server, *clock) {
+func newServer(t *testing.T, opts Options) (*Server, *fakeclock.Clock) {
 	t.Helper()
-	clk := newClock()
+	clk := fakeclock.New()
 	if opts.Now == nil {
 		opts.Now = clk.Now
 	}
@@ -262,7 +247,7 @@ func TestCallLogPaging(t *testing.T) {
 
 func TestCallLogDefaultsAndViews(t *testing.T) {
 	s, _ := newServer(t, Options{HeavyLimit: 100})
-	now := newClock().Now()
+	now := fakeclock.New().Now()
 	// dateFrom defaults to 24 h before now: "recent" is in, "yesterday" out.
 	for id, start := range map[string]time.Time{"recent": now.Add(-23 * time.Hour), "yesterday": now.Add(-25 * time.Hour)} {
 		if err := s.Add(s.Record(Call{ID: id, Start: start})); err != nil {
