@@ -33,8 +33,6 @@ const (
 	demoQueueTable = "azure-table"
 )
 
-// runDemo starts the fake Graph with a generated week, writes the queue a
-// receiver would have written, and runs two nights of ingest against it.
 // demoOptions are the demo's flags.
 type demoOptions struct {
 	dir string
@@ -46,6 +44,11 @@ type demoOptions struct {
 	mail  string // "graph": mail the workbooks through the fake Graph
 }
 
+// runDemo starts the fake Graph and RingCentral with a generated week and
+// the receiver (callstats serve), which they notify of the week's calls (or,
+// with --queue azure-table, writes the notifications into a table on
+// Azurite), and runs two nights of ingest over the queue, a report and the
+// scoped workbooks.
 func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, env jobs.Env) int {
 	dir, queueKind := opts.dir, opts.queue
 	table := false
@@ -115,12 +118,6 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 	}
 	cfg.RingCentral = &config.RingCentral{ServerURL: rc.URL, MediaURL: rc.MediaURL, ClientID: "rc-client-1",
 		ClientSecret: config.NewSecret("rc-secret-1"), JWT: config.NewSecret("rc-jwt-1"), DownloadRecordings: true}
-	if !table {
-		if err := demoServeConfig(cfg); err != nil {
-			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
-			return exitCannot
-		}
-	}
 	var intake demoIntake
 	if table {
 		tbl, closeTable, err := demoTable(ctx, cfg, filepath.Join(abs, "azurite"))
@@ -131,6 +128,9 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 		defer closeTable()
 		intake = tableIntake{upsert: tbl.Upsert}
 		cfg.RingCentral, rcCalls = nil, nil
+	} else if err := demoServeConfig(cfg); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+		return exitCannot
 	}
 	cfg.ApplyDefaults()
 	cfg.Reconcile.WindowDays = 9 // the demo week and the two nights after it
