@@ -1,33 +1,28 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"callstats/config"
 	"callstats/delivery"
 	"callstats/extract/graph/graphgen"
 	"callstats/extract/graph/graphtest"
 	"callstats/extract/queue"
-	"callstats/extract/queue/aztable"
 	"callstats/extract/ringcentral/rctest"
-	"callstats/internal/atomicfile"
 	"callstats/internal/azurite"
 	"callstats/jobs"
 	"callstats/report"
-	"callstats/transform/lake"
 )
+
+// demoTenant is the fake tenant's GUID (the receiver checks each
+// notification's tenantId against it).
+const demoTenant = "3f6c2a91-5d7e-4b08-9c1a-64e0b2d8f715"
 
 // demoMarker marks a directory the demo made, so that it may clear it on the next run.
 const demoMarker = ".callstats-demo"
@@ -38,8 +33,6 @@ const (
 	demoQueueTable = "azure-table"
 )
 
-// runDemo starts the fake Graph with a generated week, writes the queue a
-// receiver would have written, and runs two nights of ingest against it.
 // demoOptions are the demo's flags.
 type demoOptions struct {
 	dir string
@@ -51,6 +44,11 @@ type demoOptions struct {
 	mail  string // "graph": mail the workbooks through the fake Graph
 }
 
+// runDemo starts the fake Graph and RingCentral with a generated week and
+// the receiver (callstats serve), which they notify of the week's calls (or,
+// with --queue azure-table, writes the notifications into a table on
+// Azurite), and runs two nights of ingest over the queue, a report and the
+// scoped workbooks.
 func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, env jobs.Env) int {
 	dir, queueKind := opts.dir, opts.queue
 	table := false
@@ -84,7 +82,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 	monday, _ := week.Range(time.UTC)
 	calls := graphgen.Week(graphgen.Options{Seed: 47, Start: monday, Days: 7, Calls: 400})
 
-	srv := graphtest.NewServer(graphtest.Options{})
+	srv := graphtest.NewServer(graphtest.Options{TenantID: demoTenant})
 	defer srv.Close()
 	// A RingCentral account beside the tenant (its fake's Heavy limit is
 	// raised: the demo's two nights run seconds apart, not a day).
@@ -115,12 +113,12 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 	cfg.Output.Dir = filepath.Join(abs, "lake")
 	cfg.Reports.Dir = filepath.Join(abs, "reports")
 	cfg.Teams = &config.Teams{
-		TenantID: "tenant-1", ClientID: "client-1", ClientSecret: config.NewSecret("secret-1"),
+		TenantID: demoTenant, ClientID: "client-1", ClientSecret: config.NewSecret("secret-1"),
 		GraphURL: srv.URL, LoginURL: srv.URL,
 	}
 	cfg.RingCentral = &config.RingCentral{ServerURL: rc.URL, MediaURL: rc.MediaURL, ClientID: "rc-client-1",
 		ClientSecret: config.NewSecret("rc-secret-1"), JWT: config.NewSecret("rc-jwt-1"), DownloadRecordings: true}
-	var enqueue func(entities []queue.Entity) error
+	var intake demoIntake
 	if table {
 		tbl, closeTable, err := demoTable(ctx, cfg, filepath.Join(abs, "azurite"))
 		if err != nil {
@@ -128,10 +126,11 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 			return exitCannot
 		}
 		defer closeTable()
-		enqueue = func(es []queue.Entity) error { return tbl.Upsert(ctx, es) }
+		intake = tableIntake{upsert: tbl.Upsert}
 		cfg.RingCentral, rcCalls = nil, nil
-	} else {
-		enqueue = func(es []queue.Entity) error { return appendEntities(cfg.Queue.Path, es) }
+	} else if err := demoServeConfig(cfg); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+		return exitCannot
 	}
 	cfg.ApplyDefaults()
 	cfg.Reconcile.WindowDays = 9 // the demo week and the two nights after it
@@ -142,40 +141,27 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 		fmt.Fprintf(stderr, "callstats: demo: config: %v\n", err)
 		return exitCannot
 	}
-
-	// The receiver's queue: a created and sometimes an updated notification
-	// per call, a few minutes after it ended. One call in 16 is never notified,
-	// as when a receiver is down: reconciliation finds and fetches those.
-	var q []queue.Entity
-	withheld := 0
-	for i, c := range calls {
-		if i%16 == 11 {
-			withheld++
-			continue
-		}
-		at := c.End.Add(time.Duration(2+i%7) * time.Minute)
-		q = append(q, queue.NewEntity(queue.SourceTeams, c.ID, "created", at))
-		if i%3 == 0 {
-			q = append(q, queue.NewEntity(queue.SourceTeams, c.ID, "updated", at.Add(40*time.Second)))
-		}
-	}
-	for i, c := range rcCalls {
-		if i%12 != 7 { // RingCentral does not retry a failed webhook: some sessions are never notified
-			q = append(q, queue.NewEntity(queue.SourceRingCentral, "s-"+c.ID, "Disconnected", c.Start.Add(c.Duration+20*time.Second)))
-		}
-	}
+	var rcv *demoReceiver
 	if !table {
 		if err := os.MkdirAll(filepath.Dir(cfg.Queue.Path), 0o755); err != nil {
 			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 			return exitCannot
 		}
-		if err := atomicfile.WriteFile(cfg.Queue.Path, nil); err != nil {
+		var err error
+		if rcv, err = startDemoReceiver(ctx, cfg, env, srv, rc); err != nil {
 			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 			return exitCannot
 		}
+		defer rcv.stop()
+		intake = rcv
 	}
-	if err := enqueue(q); err != nil {
-		fmt.Fprintf(stderr, "callstats: demo: writing the queue: %v\n", err)
+
+	// The notifications: a created and sometimes an updated one per call, a
+	// few minutes after it ended. One call in 16 is never notified, as when
+	// a receiver is down: reconciliation finds and fetches those.
+	notes, withheld := demoNotes(calls, rcCalls)
+	if err := intake.deliver(ctx, notes); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: notifying the receiver: %v\n", err)
 		return exitCannot
 	}
 	// Records not ready at first (404), and Graph throttling the first requests.
@@ -188,10 +174,18 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 		len(calls), monday.Format("2006-01-02"), srv.URL)
 	if table {
 		fmt.Fprintf(stdout, "The receiver's queue is the Azure table %s on Azurite at %s;\nit names %d of the Teams calls (%d notifications were lost on the way).\n\n",
-			cfg.Queue.AzureTable.Table, cfg.Queue.AzureTable.Endpoint, len(calls)-withheld, withheld)
+			cfg.Queue.AzureTable.Table, cfg.Queue.AzureTable.Endpoint, len(calls)-withheld.teams, withheld.teams)
 	} else {
 		fmt.Fprintf(stdout, "and %d RingCentral calls on a fake RingCentral at %s.\n", len(rcCalls), rc.URL)
-		fmt.Fprintf(stdout, "The receiver's queue names %d of the Teams calls (%d notifications were lost on the way)\nand most RingCentral sessions (RingCentral does not retry a failed webhook).\n\n", len(calls)-withheld, withheld)
+		n, err := rcv.queued(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+			return exitCannot
+		}
+		fmt.Fprintf(stdout, "The receiver (callstats serve on %s) queued %d notifications: %d of the Teams calls\n"+
+			"(%d were withheld, as when the receiver is down) and %d of the RingCentral sessions\n"+
+			"(%d withheld: RingCentral does not retry a failed webhook).\n\n",
+			rcv.addr, n, len(calls)-withheld.teams, withheld.teams, len(rcCalls)-withheld.rc, withheld.rc)
 	}
 	fmt.Fprintf(stdout, "Night 1 (%s):\n", night1.Format(time.RFC3339))
 	sum, err := jobs.Ingest(ctx, cfg, env)
@@ -200,8 +194,8 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 	}
 
 	// During the day, later telemetry raises the version of some records and
-	// the receiver queues their "updated" notifications.
-	var upd []queue.Entity
+	// Graph notifies their updates.
+	var upd []demoNote
 	for i, c := range calls {
 		if i%40 != 5 {
 			continue
@@ -211,10 +205,10 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
 			return exitCannot
 		}
-		upd = append(upd, queue.NewEntity(queue.SourceTeams, c.ID, "updated", night1.Add(5*time.Hour)))
+		upd = append(upd, demoNote{source: queue.SourceTeams, id: c.ID, change: "updated", at: night1.Add(5 * time.Hour)})
 	}
-	if err := enqueue(upd); err != nil {
-		fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+	if err := intake.deliver(ctx, upd); err != nil {
+		fmt.Fprintf(stderr, "callstats: demo: notifying the receiver: %v\n", err)
 		return exitCannot
 	}
 	now = night1.Add(24 * time.Hour)
@@ -260,6 +254,17 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 	for _, b := range books {
 		fmt.Fprintf(stdout, "  scoped to %s: %s (%d calls)\n", b.Name, b.Path, b.Figures.ThisWeek.Calls)
 	}
+	if rcv != nil {
+		n, err := rcv.queued(ctx)
+		if err == nil {
+			err = rcv.stop()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: %v\n", err)
+			return exitCannot
+		}
+		fmt.Fprintf(stdout, "\nThe receiver queued %d notifications in all, %d of them during the day; it is stopped.\n", n, len(upd))
+	}
 	if opts.mail == "graph" {
 		if code := demoGraphMail(ctx, cfg, env, srv, fig.Week, stdout, stderr); code != exitOK {
 			return code
@@ -300,168 +305,4 @@ func prepareDemoDir(dir string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by callstats demo; removed by the next demo run\n"), 0o644)
-}
-
-// appendEntities appends entities to the JSON Lines queue as the receiver
-// does, with every property DESIGN.md names.
-func appendEntities(path string, entities []queue.Entity) error {
-	var b bytes.Buffer
-	for _, e := range entities {
-		line, err := json.Marshal(map[string]string{
-			"PartitionKey": e.PartitionKey, "RowKey": e.RowKey,
-			"Timestamp": e.Timestamp.UTC().Format(queue.TimestampFormat),
-			"CallId":    e.CallID, "ChangeType": e.ChangeType, "Source": e.Source,
-		})
-		if err != nil {
-			return err
-		}
-		b.Write(line)
-		b.WriteByte('\n')
-	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// demoTable starts Azurite in dir, points cfg's queue at a new table on it
-// and returns the table to write the notifications into; closeTable stops
-// Azurite.
-func demoTable(ctx context.Context, cfg *config.Config, dir string) (tbl *aztable.Table, closeTable func(), err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, err
-	}
-	srv, err := azurite.Launch(ctx, dir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("starting Azurite: %w", err)
-	}
-	cfg.Queue.Path = ""
-	cfg.Queue.AzureTable = &config.AzureTable{Endpoint: srv.TableURL, Table: "callids",
-		AccountName: azurite.Account, AccountKey: config.NewSecret(azurite.Key)}
-	tbl, err = aztable.New(aztable.Config{Endpoint: srv.TableURL, Table: "callids",
-		Credential: aztable.Credential{AccountName: azurite.Account, AccountKey: azurite.Key}})
-	if err == nil {
-		err = tbl.Create(ctx)
-	}
-	if err != nil {
-		srv.Close()
-		return nil, nil, fmt.Errorf("creating the queue table on Azurite: %w", err)
-	}
-	return tbl, srv.Close, nil
-}
-
-// printHeadlines reads the lake back and prints a few figures.
-func printHeadlines(ctx context.Context, w io.Writer, dir string) error {
-	calls := map[string]int{}
-	n := 0
-	err := lake.Scan(ctx, dir, "calls", nil, func(rec arrow.RecordBatch) error {
-		types := column[*array.String](rec, "call_type")
-		for i := range int(rec.NumRows()) {
-			n++
-			if types != nil && types.IsValid(i) {
-				calls[types.Value(i)]++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	quality := map[string]map[string]int{}
-	err = lake.Scan(ctx, dir, "streams", nil, func(rec arrow.RecordBatch) error {
-		q := column[*array.String](rec, "quality")
-		mt := column[*array.String](rec, "media_type")
-		for i := range int(rec.NumRows()) {
-			m := "all"
-			if mt != nil && mt.IsValid(i) {
-				m = mt.Value(i)
-			}
-			if quality[m] == nil {
-				quality[m] = map[string]int{}
-			}
-			quality[m][q.Value(i)]++
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nIn the lake: %d calls (Teams: %d peer-to-peer, %d group calls; RingCentral: %d)\n",
-		n, calls["peerToPeer"], calls["groupCall"], calls["Voice"]+calls["Fax"])
-	for _, m := range []string{"audio", "video", "vbss"} {
-		c := quality[m]
-		if c == nil {
-			continue
-		}
-		classified := c["good"] + c["poor"]
-		rate := 0.0
-		if classified > 0 {
-			rate = 100 * float64(c["poor"]) / float64(classified)
-		}
-		fmt.Fprintf(w, "  %-5s streams: %5d classified, %4.1f%% poor, %d unclassified\n", m, classified, rate, c["unclassified"])
-	}
-	return nil
-}
-
-// column returns a record's column by name, or nil.
-func column[T arrow.Array](rec arrow.RecordBatch, name string) T {
-	var zero T
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return zero
-	}
-	c, _ := rec.Column(idx[0]).(T)
-	return c
-}
-
-// demoRingCentral puts a week of RingCentral calls on the fake: inbound and
-// outbound, answered, missed and voicemail, some recorded.
-func demoRingCentral(rc *rctest.Server, monday time.Time) []rctest.Call {
-	results := []string{"Accepted", "Accepted", "Accepted", "Call connected", "Missed", "Voicemail", "Busy"}
-	var calls []rctest.Call
-	for i := range 84 {
-		day := monday.AddDate(0, 0, i%7)
-		c := rctest.Call{
-			ID:        fmt.Sprintf("RC%05dX%d", 31000+i*37, i%10),
-			Start:     day.Add(time.Duration(7*60+(i*53)%600) * time.Minute),
-			Duration:  time.Duration(30+(i*97)%900) * time.Second,
-			Direction: []string{"Inbound", "Outbound"}[i%2],
-			Result:    results[(i+i/7)%len(results)],
-		}
-		if c.Result == "Missed" || c.Result == "Busy" {
-			c.Duration = 0
-		}
-		if i%9 == 4 && c.Duration > 0 {
-			c.RecordingID = fmt.Sprintf("rec-%d", i)
-			rc.SetRecording(c.RecordingID, []string{"audio/mpeg", "audio/wav"}[i%2], []byte("demo audio"))
-		}
-		rc.Add(rc.Record(c))
-		calls = append(calls, c)
-	}
-	return calls
-}
-
-// demoGraphMail sends the week's workbooks to the demo's managers through
-// the fake Graph's sendMail, signed in as the Teams app (delivery.via:
-// graph), and lists what the fake received.
-func demoGraphMail(ctx context.Context, cfg *config.Config, env jobs.Env, srv *graphtest.Server, w report.Week, stdout, stderr io.Writer) int {
-	cfg.Delivery.Via = config.ViaGraph
-	cfg.Delivery.Sender = "callstats@kestrel-bay.example"
-	cfg.Delivery.Attach = true
-	if _, _, err := jobs.Deliver(ctx, cfg, env, w, false); err != nil {
-		fmt.Fprintf(stderr, "callstats: demo: mail through Graph: %s\n", oneLine(err))
-		return exitCannot
-	}
-	fmt.Fprintf(stdout, "\nMailed through Graph (POST /users/%s/sendMail on the fake):\n", cfg.Delivery.Sender)
-	for _, m := range srv.Mails() {
-		for _, a := range m.Attachments {
-			fmt.Fprintf(stdout, "  to %s: %q with %s (%d bytes)\n", strings.Join(m.To, ", "), m.Subject, a.Name, len(a.Content))
-		}
-	}
-	return exitOK
 }

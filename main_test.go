@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"callstats/extract/graph/graphtest"
+	"callstats/extract/queue"
 	"callstats/internal/duckdb"
 	"callstats/internal/maildev"
 	"callstats/jobs"
@@ -182,6 +183,7 @@ func TestDemo(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "reports")); err != nil {
 		t.Error(err)
 	}
+	checkDemoQueue(t, out.String(), filepath.Join(dir, "queue", "callids.jsonl"))
 	// Running it again over its own directory works; over a foreign one it refuses.
 	if code := run([]string{"demo", "--dir", dir}, &out, &errb); code != exitOK {
 		t.Fatalf("second demo exit %d: %s", code, errb.String())
@@ -209,6 +211,54 @@ func TestDemo(t *testing.T) {
 	}
 	if fmt.Sprint(r["missed"]) != "25" || fmt.Sprint(r["recovered"]) != "25" {
 		t.Errorf("reconcile %v, want 25 missed and recovered", r)
+	}
+}
+
+// checkDemoQueue checks what the demo's receiver (callstats serve) queued:
+// every notification the fakes sent except those withheld (25 Teams calls,
+// 7 RingCentral sessions), each stamped with the time it was sent on the
+// demo's calendar: before night 1, or during the day after it (the 10
+// updates), never at the wall clock, which would make night 2 fetch every
+// call again.
+func checkDemoQueue(t *testing.T, out, path string) {
+	t.Helper()
+	for _, want := range []string{
+		"queued 578 notifications: 375 of the Teams calls\n(25 were withheld",
+		"77 of the RingCentral sessions\n(7 withheld",
+		"The receiver queued 588 notifications in all, 10 of them during the day",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	var night1 time.Time
+	if _, rest, ok := strings.Cut(out, "Night 1 ("); ok {
+		night1, _ = time.Parse(time.RFC3339, strings.SplitN(rest, ")", 2)[0])
+	}
+	if night1.IsZero() {
+		t.Fatalf("no night 1 in the demo output:\n%s", out)
+	}
+	res, err := queue.Read(context.Background(), path, queue.Cursor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := map[string]int{}
+	var before, day int
+	for _, c := range res.Calls {
+		sources[c.Source]++
+		switch {
+		case c.FirstNotified.Before(night1.AddDate(0, 0, -8)) || !c.LastNotified.Before(night1.Add(6*time.Hour)):
+			t.Errorf("%s %s notified %s..%s, outside the demo week and the day after night 1 (%s)",
+				c.Source, c.ID, c.FirstNotified, c.LastNotified, night1)
+		case c.LastNotified.After(night1):
+			day++
+		default:
+			before++
+		}
+	}
+	if res.Entities != 588 || res.Skipped != 0 || sources["teams"] != 375 || sources["ringcentral"] != 77 || day != 10 || before != 442 {
+		t.Errorf("queue: %d entities (%d skipped), calls by source %v, %d notified before night 1 and %d after, want 588, 0, 375 teams and 77 ringcentral, 442 and 10",
+			res.Entities, res.Skipped, sources, before, day)
 	}
 }
 

@@ -174,7 +174,7 @@ func receiverMux(cfg *config.Config, sink webhook.Sink, stats *webhook.Stats, up
 		}
 		g, err := webhook.NewGraph(webhook.GraphConfig{
 			ClientState: s.ClientState.Reveal(), TenantID: t.TenantID, Sink: sink, Guard: guard,
-			Lifecycle: lifecycle, Logger: log,
+			Lifecycle: lifecycle, Logger: log, Now: cfg.Now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("teams.tenant_id / serve.client_state: %w", err)
@@ -184,7 +184,7 @@ func receiverMux(cfg *config.Config, sink webhook.Sink, stats *webhook.Stats, up
 	}
 	if cfg.RingCentral != nil {
 		rc, err := webhook.NewRingCentral(webhook.RingCentralConfig{
-			VerificationToken: s.VerificationToken.Reveal(), Sink: sink, Guard: guard, Logger: log,
+			VerificationToken: s.VerificationToken.Reveal(), Sink: sink, Guard: guard, Logger: log, Now: cfg.Now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("serve.verification_token: %w", err)

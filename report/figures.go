@@ -34,7 +34,8 @@ type Period struct {
 	GoodStreams, PoorStreams, UnclassifiedStreams int64
 
 	// ListedIDs and MissedIDs sum reconcile's listed and missed over the
-	// week's complete days; HasReconcile is false when there are none.
+	// week's complete days that had a queue (missed is NULL without one);
+	// HasReconcile is false when there are none.
 	ListedIDs, MissedIDs int64
 	HasReconcile         bool
 }
@@ -75,7 +76,7 @@ func periodOf(d *lakeData, b int) Period {
 		}
 	}
 	for _, r := range d.recon {
-		if r.week == b && r.complete {
+		if r.week == b && r.complete && r.hasMissed { // a day without a queue has no missed figure
 			p.ListedIDs += r.listed
 			p.MissedIDs += r.missed
 			p.HasReconcile = true

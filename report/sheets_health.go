@@ -17,41 +17,40 @@ func (r *render) health(s *sheet) {
 		return
 	}
 	var rows [][]any
-	type dayTotal struct{ listed, notified, missed, recovered int64 }
-	perDay := map[time.Time]*dayTotal{}
-	var t struct{ listed, notified, missed, recovered, deferred, failed int64 }
+	perDay := map[time.Time]*reconTotal{}
+	var t reconTotal
+	noQueue := 0 // rows of days without a queue: notified and missed are n/a
 	for _, x := range r.d.recon {
 		if x.week != cur {
 			continue
 		}
-		var deferred, rate any
+		var deferred any
 		if x.hasDeferred {
 			deferred = x.deferred
 		}
-		if x.listed > 0 {
+		var rate any
+		switch {
+		case !x.hasMissed:
+			rate = notApplicable
+		case x.listed > 0:
 			rate = float64(x.missed) / float64(x.listed)
+		}
+		if !x.hasNotified || !x.hasMissed {
+			noQueue++
 		}
 		complete := "no"
 		if x.complete {
 			complete = "yes"
 		}
-		rows = append(rows, []any{x.day.Format("Mon 2 Jan 2006"), label(sourceNames, x.source), x.listed, x.notified, x.missed,
-			x.recovered, deferred, x.failed, complete, rate})
+		rows = append(rows, []any{x.day.Format("Mon 2 Jan 2006"), label(sourceNames, x.source), x.listed,
+			orNA(x.notified, x.hasNotified), orNA(x.missed, x.hasMissed), x.recovered, deferred, x.failed, complete, rate})
 		d := perDay[x.day]
 		if d == nil {
-			d = &dayTotal{}
+			d = &reconTotal{}
 			perDay[x.day] = d
 		}
-		d.listed += x.listed
-		d.notified += x.notified
-		d.missed += x.missed
-		d.recovered += x.recovered
-		t.listed += x.listed
-		t.notified += x.notified
-		t.missed += x.missed
-		t.recovered += x.recovered
-		t.deferred += x.deferred
-		t.failed += x.failed
+		d.add(x)
+		t.add(x)
 	}
 	if len(rows) == 0 {
 		s.headline("No reconciliation for this week's days yet.")
@@ -60,8 +59,14 @@ func (r *render) health(s *sheet) {
 	if rate, ok := r.figs.ThisWeek.MissedNotificationRate(); ok {
 		s.headline(fmt.Sprintf("%.2f%% of the calls the sources listed never arrived as a notification (%s of %s, complete days).",
 			rate*100, groupDigits(r.figs.ThisWeek.MissedIDs), groupDigits(r.figs.ThisWeek.ListedIDs)))
+	} else if noQueue == len(rows) {
+		s.headline("No queue this week: calls are found by listing each day, so no notification is received and the missed-notification rate does not apply.")
 	} else {
 		s.headline("No complete reconciled day this week: the missed-notification rate is not known yet.")
+	}
+	if noQueue > 0 {
+		s.note("n/a: the day had no queue (calls are found by listing each day), so no notification was received and none counts as missed; " +
+			"those days are left out of the missed rate and of the notified and missed totals.")
 	}
 	s.note("Listed: calls the source's own log lists for the day. Notified: notifications received. Missed: listed but never notified; " +
 		"recovered: missed calls fetched anyway; deferred: not fetchable yet, retried on a later run; failed: given up. " +
@@ -76,7 +81,7 @@ func (r *render) health(s *sheet) {
 		{title: "Notified (received)", kind: kInt}, {title: "Missed", kind: kInt}, {title: "Recovered", kind: kInt},
 		{title: "Deferred", kind: kInt}, {title: "Failed", kind: kInt}, {title: "Complete", kind: kCenter},
 		{title: "Missed rate", kind: kPct, rate: true}}, rows: rows,
-		total: []any{"Week", "", t.listed, t.notified, t.missed, t.recovered, t.deferred, t.failed, "", totalRate}})
+		total: []any{"Week", "", t.listed, t.notifiedOrNA(), t.missedOrNA(), t.recovered, t.deferred, t.failed, "", totalRate}})
 	s.freeze = p.head
 	s.filter = cellName(1, p.head) + ":" + cellName(10, p.last)
 
@@ -90,7 +95,7 @@ func (r *render) health(s *sheet) {
 	drows := make([][]any, len(ds))
 	for i, d := range ds {
 		x := perDay[d]
-		drows[i] = []any{d.Format("Mon 2 Jan"), x.listed, x.notified, x.missed, x.recovered}
+		drows[i] = []any{d.Format("Mon 2 Jan"), x.listed, x.notifiedOrNA(), x.missedOrNA(), x.recovered}
 	}
 	top := s.row
 	q := s.table(1, table{cols: []column{{title: "Day", kind: kText}, {title: "Listed", kind: kInt},
@@ -109,3 +114,41 @@ func (r *render) health(s *sheet) {
 	})
 	s.row = max(s.row, top+15)
 }
+
+// notApplicable is shown for a figure that has no meaning, as a NULL
+// notified or missed count of a day without a queue.
+const notApplicable = "n/a"
+
+// orNA is v, or n/a when it is not set.
+func orNA(v int64, ok bool) any {
+	if !ok {
+		return notApplicable
+	}
+	return v
+}
+
+// reconTotal sums reconcile rows. Notified and missed sum only the rows
+// that have them (days with a queue); hasNotified and hasMissed say
+// whether any did.
+type reconTotal struct {
+	listed, notified, missed, recovered, deferred, failed int64
+	hasNotified, hasMissed                                bool
+}
+
+func (t *reconTotal) add(x reconRow) {
+	t.listed += x.listed
+	t.recovered += x.recovered
+	t.deferred += x.deferred
+	t.failed += x.failed
+	if x.hasNotified {
+		t.notified += x.notified
+		t.hasNotified = true
+	}
+	if x.hasMissed {
+		t.missed += x.missed
+		t.hasMissed = true
+	}
+}
+
+func (t *reconTotal) notifiedOrNA() any { return orNA(t.notified, t.hasNotified) }
+func (t *reconTotal) missedOrNA() any   { return orNA(t.missed, t.hasMissed) }

@@ -564,8 +564,12 @@ type reconRow struct {
 	listed, notified, missed, recovered, failed int64
 	deferred                                    int64
 	hasDeferred                                 bool
-	complete                                    bool
-	reconciledAt                                int64 // Unix µs; 0 when not recorded
+	// hasNotified and hasMissed are false when the column is NULL: the day
+	// had no queue (calls found by listing), so nothing was notified and
+	// nothing counts as missed.
+	hasNotified, hasMissed bool
+	complete               bool
+	reconciledAt           int64 // Unix µs; 0 when not recorded
 }
 
 // readReconcile reads the reconcile rows of the two weeks' calendar days. A
@@ -614,8 +618,8 @@ func readReconcile(ctx context.Context, files []lakeFile, w *window, mem memory.
 				}
 				r := reconRow{week: wk, source: strings.Clone(src.get(i)), day: d}
 				r.listed, _ = listed.value(i)
-				r.notified, _ = notified.value(i)
-				r.missed, _ = missed.value(i)
+				r.notified, r.hasNotified = notified.value(i)
+				r.missed, r.hasMissed = missed.value(i)
 				r.recovered, _ = recovered.value(i)
 				r.failed, _ = failed.value(i)
 				r.deferred, r.hasDeferred = deferred.value(i)
