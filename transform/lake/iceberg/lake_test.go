@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/iceberg-go/table"
 
 	"callstats/extract/graph"
 	"callstats/extract/graph/graphgen"
@@ -310,4 +311,204 @@ func TestKillBetweenTablesAndRerun(t *testing.T) {
 			sameRows(t, rows(t, l, e.mem), want)
 		})
 	}
+}
+
+// weekOf generates n call records of a seed (other seeds give other ids).
+func weekOf(t testing.TB, seed int64, n int) []*graph.CallRecord {
+	t.Helper()
+	var out []*graph.CallRecord
+	for _, c := range graphgen.Week(graphgen.Options{Seed: seed, Calls: n, Days: 3}) {
+		r, err := graph.DecodeRecord(c.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// callIDs returns the call ids of a table in a view (with repeats).
+func callIDs(t *testing.T, v *View, table string) []string {
+	t.Helper()
+	var ids []string
+	err := v.Scan(context.Background(), table, Query{Columns: []string{"call_id"}}, func(rec arrow.RecordBatch) error {
+		for i := range int(rec.NumRows()) {
+			ids = append(ids, rec.Column(0).ValueStr(i))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestViewNeverShowsPartialBatch(t *testing.T) {
+	e := newEnv(t)
+	l := e.open(t)
+	first := weekOf(t, 1, 10)
+	if _, err := putGraph(t, l, t0, first...); err != nil {
+		t.Fatal(err)
+	}
+	second := weekOf(t, 2, 10)
+	checked := false
+	l.afterTable = func(name string) error {
+		if name != string(transform.Sessions) {
+			return nil
+		}
+		// The writer is between tables: sessions holds the new calls, calls not yet.
+		checked = true
+		v, err := l.Catalog().View(context.Background())
+		if err != nil {
+			return err
+		}
+		calls := slices.Compact(callIDs(t, v, "calls"))
+		for _, tb := range []string{"participants", "sessions", "streams"} {
+			if ids := slices.Compact(callIDs(t, v, tb)); !slices.Equal(ids, calls) {
+				t.Errorf("view mid-batch: %s holds calls %d, calls holds %d", tb, len(ids), len(calls))
+			}
+		}
+		if len(calls) != 10 {
+			t.Errorf("view mid-batch: %d calls, want the first batch's 10", len(calls))
+		}
+		// A reader of the current snapshots sees the partial batch: what the view is for.
+		sessions, err := l.cat.Load(context.Background(), "sessions")
+		if err != nil {
+			return err
+		}
+		naive := &View{Seq: 1 << 62, tables: map[string]*table.Table{"sessions": sessions},
+			snaps: map[string]int64{"sessions": sessions.CurrentSnapshot().SnapshotID}}
+		if n := len(slices.Compact(callIDs(t, naive, "sessions"))); n != 20 {
+			t.Errorf("current sessions snapshot mid-batch holds %d calls, want 20 (the test would not see a partial batch)", n)
+		}
+		return nil
+	}
+	if _, err := putGraph(t, l, t0.Add(time.Hour), second...); err != nil {
+		t.Fatal(err)
+	}
+	if !checked {
+		t.Fatal("the hook never ran")
+	}
+	v, err := l.Catalog().View(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := callIDs(t, v, "calls")
+	if len(calls) != 20 || len(slices.Compact(slices.Clone(calls))) != 20 {
+		t.Errorf("after the batch: %d call rows, want 20 distinct", len(calls))
+	}
+}
+
+// TestConcurrentReaderSeesWholeBatches reads views in a loop while batches
+// that add and replace calls commit.
+func TestConcurrentReaderSeesWholeBatches(t *testing.T) {
+	e := newEnv(t)
+	l := e.open(t)
+	base := weekOf(t, 1, 12)
+	if _, err := putGraph(t, l, t0, base...); err != nil {
+		t.Fatal(err)
+	}
+	upd := newerVersions(t, weekOf(t, 1, 12))
+	stop := make(chan struct{})
+	done := make(chan int)
+	reader, err := OpenCatalog(context.Background(), e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	go func() {
+		n := 0
+		defer func() { done <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			v, err := reader.View(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			calls := callIDs(t, v, "calls")
+			distinct := slices.Compact(slices.Clone(calls))
+			if len(distinct) != len(calls) {
+				t.Errorf("view %d: duplicate calls (%d rows, %d ids)", v.Seq, len(calls), len(distinct))
+			}
+			if s := slices.Compact(callIDs(t, v, "sessions")); !slices.Equal(s, distinct) {
+				t.Errorf("view %d: sessions hold %d calls, calls %d", v.Seq, len(s), len(distinct))
+			}
+			n++
+		}
+	}()
+	for i := range 4 {
+		batch := append(slices.Clone(upd[i*3:i*3+3]), weekOf(t, int64(10+i), 3)...)
+		if _, err := putGraph(t, l, t0.Add(time.Duration(i+1)*time.Hour), batch...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if n := <-done; n == 0 {
+		t.Error("the reader never read")
+	}
+}
+
+func TestMaintainKeepsFewFilesAndRows(t *testing.T) {
+	e := newEnv(t)
+	l := e.open(t)
+	var batches [][]*graph.CallRecord
+	all := weekOf(t, 1, 6)
+	for run := range 30 {
+		batch := weekOf(t, int64(100+run), 2)
+		if run%5 == 4 {
+			batch = append(batch, newerVersions(t, all)[run/5])
+		}
+		batches = append(batches, batch)
+		if _, err := putGraph(t, l, t0.Add(time.Duration(run)*24*time.Hour), batch...); err != nil {
+			t.Fatal(err)
+		}
+		if run == 0 {
+			if _, err := putGraph(t, l, t0, all...); err != nil {
+				t.Fatal(err)
+			}
+			batches = append(batches, all)
+			// An orphan: a data file no snapshot references.
+			orphan := filepath.Join(e.dir, "warehouse", "callstats.db", "calls", "data", "orphan.parquet")
+			if err := os.WriteFile(orphan, []byte("PAR1"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := l.Maintain(context.Background(), MaintainOptions{Retention: time.Nanosecond, OrphanAge: time.Nanosecond})
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if run == 0 && st.OrphansDeleted == 0 {
+			t.Error("the orphan file was not deleted")
+		}
+		if run > 0 && st.SnapshotsExpired == 0 {
+			t.Errorf("run %d: no snapshot expired", run)
+		}
+		v, err := l.Catalog().View(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range tableDefs {
+			files, err := v.DataFiles(context.Background(), d.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			per := map[string]int{}
+			for _, f := range files {
+				per[f.Partition]++
+			}
+			for p, n := range per {
+				if n > 2 {
+					t.Errorf("run %d: %s partition %s holds %d files", run, d.name, p, n)
+				}
+			}
+		}
+	}
+	// Reorder: the plain lake gets the same batches in the same order.
+	sameRows(t, rows(t, l, e.mem), plainRows(t, e.mem, batches...))
 }

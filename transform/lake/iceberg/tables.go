@@ -99,11 +99,11 @@ func (d tableDef) icebergLayout() (*iceberg.Schema, iceberg.PartitionSpec, table
 
 // tableProperties are set on every table callstats creates.
 var tableProperties = iceberg.Properties{
-	table.PropertyFormatVersion:       "2",
-	table.ParquetCompressionKey:       "zstd",
-	table.WriteDeleteModeKey:          table.WriteModeCopyOnWrite,
-	"write.update.mode":               table.WriteModeCopyOnWrite,
-	"write.merge.mode":                table.WriteModeCopyOnWrite,
+	table.PropertyFormatVersion:                  "2",
+	table.ParquetCompressionKey:                  "zstd",
+	table.WriteDeleteModeKey:                     table.WriteModeCopyOnWrite,
+	"write.update.mode":                          table.WriteModeCopyOnWrite,
+	"write.merge.mode":                           table.WriteModeCopyOnWrite,
 	"write.metadata.delete-after-commit.enabled": "true",
 	"write.metadata.previous-versions-max":       "20",
 }
