@@ -180,3 +180,39 @@ func (v *View) Location(name string) string {
 	}
 	return ""
 }
+
+// ScanFile calls fn with the rows that Tx.PutFile put for a table, date and
+// name (the plain lake's lake.ScanFile); none calls fn never.
+func (v *View) ScanFile(ctx context.Context, name, date, key string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	d, ok := defOf(name)
+	if !ok || !d.identity {
+		return fmt.Errorf("scanning %s: not a table kept per day", name)
+	}
+	day, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return fmt.Errorf("scanning %s: date %q: %w", name, date, err)
+	}
+	t, id := v.tables[name], v.snaps[name]
+	if t == nil || id == 0 {
+		return nil
+	}
+	filter := iceberg.NewAnd(d.rangeFilter(day, day), iceberg.EqualTo(iceberg.Reference(d.key), key))
+	if mem != nil {
+		ctx = compute.WithAllocator(ctx, mem)
+	}
+	_, recs, err := t.Scan(table.WithSnapshotID(id), table.WithRowFilter(filter)).ToArrowRecords(ctx)
+	if err != nil {
+		return fmt.Errorf("scanning %s: %w", name, err)
+	}
+	for rec, err := range recs {
+		if err != nil {
+			return fmt.Errorf("scanning %s: %w", name, err)
+		}
+		err = fn(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

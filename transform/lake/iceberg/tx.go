@@ -305,8 +305,7 @@ func (tx *Tx) changes() (map[string]*change, error) {
 		} else {
 			c.filter = iceberg.NewOr(c.filter, e)
 		}
-		f.rec.Retain()
-		c.recs = append(c.recs, f.rec)
+		c.recs = append(c.recs, f.rec) // released with tx.files
 	}
 	return out, nil
 }
