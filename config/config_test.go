@@ -697,7 +697,14 @@ func TestSettings(t *testing.T) {
 		seen[s.env] = true
 	}
 	wantPaths := []string{
-		"queue.path", "state_dir", "output.dir", "output.batch_size", "reports.dir", "reports.timezone",
+		"queue.path", "state_dir", "output.dir", "output.batch_size",
+		"output.format", "output.iceberg.catalog", "output.iceberg.uri", "output.iceberg.warehouse",
+		"output.iceberg.namespace", "output.iceberg.snapshot_retention", "output.iceberg.client_id",
+		"output.iceberg.client_secret_env", "output.iceberg.client_secret_file", "output.iceberg.token_url",
+		"output.iceberg.scope", "output.iceberg.azure_connection_string_env", "output.iceberg.azure_connection_string_file",
+		"output.iceberg.azure_account_key_env", "output.iceberg.azure_account_key_file",
+		"output.iceberg.azure_sas_token_env", "output.iceberg.azure_sas_token_file",
+		"reports.dir", "reports.timezone",
 		"teams.tenant_id", "teams.client_id", "teams.client_secret_env", "teams.client_secret_file",
 		"teams.graph_url", "teams.login_url", "teams.concurrency", "teams.max_attempts", "teams.retention_days",
 		"ringcentral.server_url", "ringcentral.media_url", "ringcentral.client_id", "ringcentral.client_secret_env", "ringcentral.client_secret_file",
