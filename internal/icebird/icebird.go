@@ -63,10 +63,18 @@ func Require(t testing.TB) {
 	t.Skip(msg)
 }
 
+// Rewrite maps locations starting with From to URLs starting with To: for
+// tables in object storage whose locations (abfs://, wasb://) icebird cannot
+// fetch, served over HTTP (an Azurite container with public read access).
+type Rewrite struct {
+	From, To string
+}
+
 // Read reads the rows of the table whose current metadata file is at
-// metadataLocation (a file:// or http(s):// URL, as the catalog gives it),
-// one map per row keyed by column name. Numbers decode as json.Number.
-func Read(ctx context.Context, metadataLocation string) ([]map[string]any, error) {
+// metadataLocation (a file:// or http(s):// URL as the catalog gives it, or
+// one a Rewrite maps to such), one map per row keyed by column name.
+// Numbers decode as json.Number.
+func Read(ctx context.Context, metadataLocation string, rewrites ...Rewrite) ([]map[string]any, error) {
 	node, dir, err := setup()
 	if err != nil {
 		return nil, fmt.Errorf("icebird: %w", err)
@@ -77,7 +85,11 @@ func Read(ctx context.Context, metadataLocation string) ([]map[string]any, error
 	}
 	name := path.Base(u.Path)
 	u.Path = path.Dir(path.Dir(u.Path)) // <table>/metadata/<name>
-	req, err := json.Marshal(map[string]string{"table": u.String(), "metadata": name})
+	req, err := json.Marshal(struct {
+		Table    string    `json:"table"`
+		Metadata string    `json:"metadata"`
+		Rewrites []Rewrite `json:"rewrites"`
+	}{u.String(), name, rewrites})
 	if err != nil {
 		return nil, err
 	}

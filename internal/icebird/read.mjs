@@ -1,7 +1,8 @@
 // Reads one Iceberg table with icebird (npm), an Iceberg reader that is not
 // iceberg-go, and prints its rows as JSON: the test peer of internal/icebird.
 //
-// stdin: {"table": "<table location URL>", "metadata": "<metadata file name>"}
+// stdin: {"table": "<table location URL>", "metadata": "<metadata file name>",
+//         "rewrites": [{"From": "abfs://c@acct.dfs.core.windows.net/", "To": "http://host/acct/c/"}]}
 // stdout: [{column: value, ...}, ...] in the order icebird reads them.
 // Values: strings and booleans as they are; 64-bit integers as decimal
 // strings; timestamps as ISO 8601 strings (icebird reads them as JavaScript
@@ -45,11 +46,20 @@ export async function resolve(specifier, context, next) {
 `
 register('data:text/javascript,' + encodeURIComponent(hooks))
 
-// fetch for file:// URLs, with Range support; other URLs go to node's fetch.
+const chunks = []
+for await (const c of process.stdin) chunks.push(c)
+const req = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+const rewrites = req.rewrites || []
+
+// fetch for file:// URLs, with Range support; locations a rewrite maps go to
+// their HTTP URL; other URLs go to node's fetch as they are.
 const netFetch = globalThis.fetch
 globalThis.fetch = async (input, init = {}) => {
-  const url = typeof input === 'string' ? input : input.url
-  if (!url.startsWith('file://')) return netFetch(input, init)
+  let url = typeof input === 'string' ? input : input.url
+  for (const r of rewrites) {
+    if (url.startsWith(r.From)) url = r.To + url.slice(r.From.length)
+  }
+  if (!url.startsWith('file://')) return netFetch(url, init)
   const file = fileURLToPath(url)
   const headers = new Headers(init.headers || {})
   const range = headers.get('range')
@@ -77,9 +87,6 @@ globalThis.fetch = async (input, init = {}) => {
   }
 }
 
-const chunks = []
-for await (const c of process.stdin) chunks.push(c)
-const req = JSON.parse(Buffer.concat(chunks).toString('utf8'))
 const { icebergRead, icebergMetadata } = await import(pathToFileURL(path.join(modules, 'icebird', 'src', 'index.js')).href)
 
 const metadata = await icebergMetadata({ tableUrl: req.table, metadataFileName: req.metadata })
