@@ -39,10 +39,12 @@ type Tx struct {
 	// replaced are the index records of the items whose rows go.
 	replaced []*record
 	files    []putFile
-	state    map[string][]byte
-	stats    lake.Stats
-	rowCap   int
-	done     bool
+	// pending are the changes Commit is committing; each owns its batches.
+	pending map[string]*change
+	state   map[string][]byte
+	stats   lake.Stats
+	rowCap  int
+	done    bool
 }
 
 // putFile is a PutFile call: the rows of a table's partition whose key
@@ -241,6 +243,10 @@ func (tx *Tx) release() {
 		f.rec.Release()
 	}
 	tx.files = nil
+	for _, c := range tx.pending {
+		c.release()
+	}
+	tx.pending = nil
 }
 
 // change is what a batch does to one table.
@@ -249,10 +255,20 @@ type change struct {
 	filter iceberg.BooleanExpression // rows that go; nil for none
 }
 
-// changes gathers the batch's rows and deletions per table.
+// release frees the change's batches (once they are written).
+func (c *change) release() {
+	for _, r := range c.recs {
+		r.Release()
+	}
+	c.recs = nil
+}
+
+// changes gathers the batch's rows and deletions per table, moving the
+// staged batches into them (tx.pending).
 func (tx *Tx) changes() (map[string]*change, error) {
 	tx.flush()
 	out := map[string]*change{}
+	tx.pending = out
 	get := func(t string) *change {
 		if out[t] == nil {
 			out[t] = &change{}
@@ -265,6 +281,7 @@ func (tx *Tx) changes() (map[string]*change, error) {
 			tx.stats.Rows[t] += r.NumRows()
 		}
 	}
+	tx.recs = nil
 	// Rows of replaced items, per table and partition date.
 	drop := map[string]map[string][]string{}
 	for _, old := range tx.replaced {
@@ -305,7 +322,8 @@ func (tx *Tx) changes() (map[string]*change, error) {
 		} else {
 			c.filter = iceberg.NewOr(c.filter, e)
 		}
-		c.recs = append(c.recs, f.rec) // released with tx.files
+		f.rec.Retain()
+		c.recs = append(c.recs, f.rec)
 	}
 	return out, nil
 }
@@ -458,6 +476,7 @@ func (tx *Tx) commitTable(ctx context.Context, name string, ch *change, seq int6
 	props := iceberg.Properties{BatchIDProperty: tx.batch, BatchSeqProperty: strconv.FormatInt(seq, 10)}
 	if ch != nil {
 		rec, err := concat(d.arrow, ch.recs, l)
+		ch.release() // written from rec: free the parts before writing
 		if err != nil {
 			return fmt.Errorf("table %s: %w", name, err)
 		}
