@@ -255,7 +255,8 @@ func TestRerunCommitsNothing(t *testing.T) {
 	}
 }
 
-// snapshotIDs lists the current snapshot of every table.
+// snapshotIDs lists the current snapshot and metadata file of every table:
+// any commit changes the metadata file.
 func snapshotIDs(t *testing.T, l *Lake) []string {
 	t.Helper()
 	var out []string
@@ -268,7 +269,7 @@ func snapshotIDs(t *testing.T, l *Lake) []string {
 		if s := tb.CurrentSnapshot(); s != nil {
 			id = s.SnapshotID
 		}
-		out = append(out, fmt.Sprintf("%s=%d", d.name, id))
+		out = append(out, fmt.Sprintf("%s=%d@%s", d.name, id, tb.MetadataLocation()))
 	}
 	return out
 }

@@ -132,7 +132,7 @@ func (tx *Tx) Put(ctx context.Context, it lake.Item, add func(b *transform.Build
 	} else {
 		tx.stats.Added++
 	}
-	var before [16]int
+	before := make([]int, len(transform.AllTables))
 	for i, t := range transform.AllTables {
 		before[i] = tx.b.Rows(t)
 	}
