@@ -26,7 +26,7 @@ type MaintainOptions struct {
 	// hours.
 	OrphanAge time.Duration
 	// MaxFiles: a day partition with more data files than this is compacted
-	// into one file (sorted by the key column). Zero means 1.
+	// into one file (sorted by the key column). Zero means 2.
 	MaxFiles int
 }
 
@@ -50,7 +50,7 @@ func (l *Lake) Maintain(ctx context.Context, opts MaintainOptions) (MaintainStat
 		opts.OrphanAge = 24 * time.Hour
 	}
 	if opts.MaxFiles <= 0 {
-		opts.MaxFiles = 1
+		opts.MaxFiles = 2
 	}
 	var st MaintainStats
 	for _, d := range tableDefs {
@@ -61,7 +61,17 @@ func (l *Lake) Maintain(ctx context.Context, opts MaintainOptions) (MaintainStat
 		if err != nil {
 			return st, err
 		}
+		if t == nil {
+			continue
+		}
 		before := len(t.Metadata().Snapshots())
+		if expirable(t, opts.Retention) == 0 {
+			// Nothing to expire: no commit (and no new metadata file).
+			if err := l.deleteOrphans(ctx, t, opts.OrphanAge, &st); err != nil {
+				return st, err
+			}
+			continue
+		}
 		txn := t.NewTransaction()
 		if err := txn.ExpireSnapshots(table.WithOlderThan(opts.Retention), table.WithRetainLast(1), table.WithPostCommit(false)); err != nil {
 			return st, fmt.Errorf("expiring snapshots of %s: %w", d.name, err)
@@ -70,13 +80,34 @@ func (l *Lake) Maintain(ctx context.Context, opts MaintainOptions) (MaintainStat
 			return st, fmt.Errorf("expiring snapshots of %s: %w", d.name, err)
 		}
 		st.SnapshotsExpired += before - len(t.Metadata().Snapshots())
-		res, err := t.DeleteOrphanFiles(ctx, table.WithFilesOlderThan(opts.OrphanAge))
-		if err != nil {
-			return st, fmt.Errorf("deleting orphan files of %s: %w", d.name, err)
+		if err := l.deleteOrphans(ctx, t, opts.OrphanAge, &st); err != nil {
+			return st, err
 		}
-		st.OrphansDeleted += len(res.DeletedFiles)
 	}
 	return st, nil
+}
+
+// expirable counts the snapshots older than the retention, the current one
+// aside.
+func expirable(t *table.Table, retention time.Duration) int {
+	cur := t.CurrentSnapshot()
+	limit := time.Now().Add(-retention).UnixMilli()
+	n := 0
+	for _, s := range t.Metadata().Snapshots() {
+		if (cur == nil || s.SnapshotID != cur.SnapshotID) && s.TimestampMs < limit {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *Lake) deleteOrphans(ctx context.Context, t *table.Table, age time.Duration, st *MaintainStats) error {
+	res, err := t.DeleteOrphanFiles(ctx, table.WithFilesOlderThan(age))
+	if err != nil {
+		return fmt.Errorf("deleting orphan files of %s: %w", t.Identifier(), err)
+	}
+	st.OrphansDeleted += len(res.DeletedFiles)
+	return nil
 }
 
 // compact rewrites each day partition of a table that holds more than
