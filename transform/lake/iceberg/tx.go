@@ -229,10 +229,7 @@ func (tx *Tx) Abort() {
 }
 
 func (tx *Tx) release() {
-	tx.b.Release()
-	for _, sb := range tx.starts {
-		sb.Release()
-	}
+	tx.releaseBuilders()
 	for _, rs := range tx.recs {
 		for _, r := range rs {
 			r.Release()
@@ -247,6 +244,19 @@ func (tx *Tx) release() {
 		c.release()
 	}
 	tx.pending = nil
+}
+
+// releaseBuilders frees the builders (sized for a whole flush of rows)
+// once their rows are taken.
+func (tx *Tx) releaseBuilders() {
+	if tx.b != nil {
+		tx.b.Release()
+		tx.b = nil
+	}
+	for t, sb := range tx.starts {
+		sb.Release()
+		delete(tx.starts, t)
+	}
 }
 
 // change is what a batch does to one table.
@@ -267,6 +277,7 @@ func (c *change) release() {
 // staged batches into them (tx.pending).
 func (tx *Tx) changes() (map[string]*change, error) {
 	tx.flush()
+	tx.releaseBuilders()
 	out := map[string]*change{}
 	tx.pending = out
 	get := func(t string) *change {
