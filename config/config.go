@@ -47,8 +47,10 @@ type Queue struct {
 
 // Output is the Parquet data lake.
 type Output struct {
-	Dir       string `yaml:"dir"`
-	BatchSize int    `yaml:"batch_size"` // records per lake commit
+	Dir       string  `yaml:"dir"`
+	BatchSize int     `yaml:"batch_size"` // records per lake commit
+	Format    string  `yaml:"format"`     // plain (default) or iceberg; see iceberg.go
+	Iceberg   Iceberg `yaml:"iceberg"`    // used when Format is iceberg
 }
 
 // Reports is where the weekly workbooks go.

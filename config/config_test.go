@@ -99,7 +99,7 @@ func wantDefaults() *Config {
 	return &Config{
 		StateDir:   "data/state",
 		RunTimeout: 4 * time.Hour,
-		Output:     Output{Dir: "data/lake", BatchSize: 5000},
+		Output:     Output{Dir: "data/lake", BatchSize: 5000, Format: FormatPlain, Iceberg: icebergDefaults()},
 		Reports:    Reports{Dir: "data/reports", Timezone: "UTC"},
 		Schedule:   Schedule{Ingest: "0 2 * * *", Report: "0 6 * * MON", Timezone: "UTC"},
 		Reconcile: Reconcile{
@@ -175,7 +175,7 @@ func TestLoadFull(t *testing.T) {
 		Queue:      Queue{Path: "/var/lib/callstats/callids.csv"},
 		StateDir:   "/var/lib/callstats/state",
 		RunTimeout: 90 * time.Minute,
-		Output:     Output{Dir: "/lake/callstats", BatchSize: 250},
+		Output:     Output{Dir: "/lake/callstats", BatchSize: 250, Format: FormatPlain, Iceberg: icebergDefaults()},
 		Reports:    Reports{Dir: "/srv/reports", Timezone: "Europe/Berlin"},
 		Teams: &Teams{
 			TenantID:        "00000000-1111-2222-3333-444444444444",
@@ -742,7 +742,14 @@ func TestSettings(t *testing.T) {
 		"queue.azure_table.endpoint", "queue.azure_table.table", "queue.azure_table.connection_string_env", "queue.azure_table.connection_string_file",
 		"queue.azure_table.account_name", "queue.azure_table.account_key_env", "queue.azure_table.account_key_file",
 		"queue.azure_table.sas_env", "queue.azure_table.sas_file", "queue.azure_table.lookback", "queue.azure_table.delete_after",
-		"state_dir", "run_timeout", "output.dir", "output.batch_size", "reports.dir", "reports.timezone",
+		"state_dir", "run_timeout", "output.dir", "output.batch_size",
+		"output.format", "output.iceberg.catalog", "output.iceberg.uri", "output.iceberg.warehouse",
+		"output.iceberg.namespace", "output.iceberg.snapshot_retention", "output.iceberg.client_id",
+		"output.iceberg.client_secret_env", "output.iceberg.client_secret_file", "output.iceberg.token_url",
+		"output.iceberg.scope", "output.iceberg.azure_connection_string_env", "output.iceberg.azure_connection_string_file",
+		"output.iceberg.azure_account_key_env", "output.iceberg.azure_account_key_file",
+		"output.iceberg.azure_sas_token_env", "output.iceberg.azure_sas_token_file",
+		"reports.dir", "reports.timezone",
 		"teams.tenant_id", "teams.client_id", "teams.client_secret_env", "teams.client_secret_file",
 		"teams.graph_url", "teams.login_url", "teams.concurrency", "teams.max_attempts", "teams.retention_days",
 		"teams.auth", "teams.certificate_file", "teams.certificate_password_env", "teams.certificate_password_file",

@@ -12,7 +12,7 @@ func template() *Config {
 		Queue:      Queue{AzureTable: &AzureTable{Lookback: DefaultAzureTableLookback}},
 		StateDir:   "data/state",
 		RunTimeout: 4 * time.Hour,
-		Output:     Output{Dir: "data/lake", BatchSize: 5000},
+		Output:     Output{Dir: "data/lake", BatchSize: 5000, Format: FormatPlain, Iceberg: icebergDefaults()},
 		Reports:    Reports{Dir: "data/reports", Timezone: "UTC"},
 		Teams: &Teams{
 			GraphURL:      "https://graph.microsoft.com",

@@ -18,6 +18,7 @@ type secretRef struct {
 func secretRefs(c *Config) []secretRef {
 	refs := append(teamsSecrets(c.Teams), ringCentralSecrets(c.RingCentral)...)
 	refs = append(refs, serveSecrets(c)...)
+	refs = append(refs, icebergSecrets(&c.Output)...)
 	refs = append(refs, azureTableSecrets(c.Queue.AzureTable)...)
 	return append(refs, deliverySecrets(c.Delivery)...)
 }

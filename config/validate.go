@@ -90,6 +90,7 @@ func (c *Config) validate(need secretNeed) []error {
 		errs = append(errs, d.validate(need)...)
 		errs = append(errs, d.validateMicrosoft(c.Teams)...)
 	}
+	errs = append(errs, c.Output.validateOutputFormat(need)...)
 	if a := c.Queue.AzureTable; a != nil {
 		errs = append(errs, a.validate(need)...)
 	}

@@ -1,0 +1,571 @@
+package iceberg
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+
+	"callstats/extract/graph"
+	"callstats/internal/atomicfile"
+	"callstats/transform"
+	"callstats/transform/lake"
+)
+
+// Tx is one batch: the items put into it reach the tables together at
+// Commit, or not at all.
+type Tx struct {
+	l     *Lake
+	batch string
+	now   time.Time
+	b     *transform.Builder
+	// starts holds CallStartColumn of the rows staged in b's child tables.
+	starts  map[transform.Table]*array.TimestampBuilder
+	recs    map[string][]arrow.RecordBatch
+	entries map[string]*record
+	// replaced are the index records of the items whose rows go.
+	replaced []*record
+	files    []putFile
+	// pending are the changes Commit is committing; each owns its batches.
+	pending map[string]*change
+	state   map[string][]byte
+	stats   lake.Stats
+	rowCap  int
+	done    bool
+}
+
+// putFile is a PutFile call: the rows of a table's partition whose key
+// column holds name are replaced by rec.
+type putFile struct {
+	table, date, name string
+	rec               arrow.RecordBatch
+}
+
+// Begin starts a batch; now stamps ingested_at and the index's fetch time.
+func (l *Lake) Begin(now time.Time) *Tx {
+	l.n++
+	var r [6]byte
+	rand.Read(r[:])
+	tx := &Tx{
+		l:       l,
+		batch:   fmt.Sprintf("%s-%s-%d", now.UTC().Format("20060102T150405"), hex.EncodeToString(r[:]), l.n),
+		now:     now.UTC(),
+		b:       transform.NewBuilder(l.mem),
+		starts:  map[transform.Table]*array.TimestampBuilder{},
+		recs:    map[string][]arrow.RecordBatch{},
+		entries: map[string]*record{},
+		state:   map[string][]byte{},
+		stats:   lake.Stats{Rows: map[string]int64{}},
+		rowCap:  64 << 10,
+	}
+	for _, d := range tableDefs {
+		if d.childOfCall {
+			tx.starts[transform.Table(d.name)] = array.NewTimestampBuilder(l.mem, tsType)
+		}
+	}
+	return tx
+}
+
+// Batch is the batch id that goes into every snapshot summary of the batch.
+func (tx *Tx) Batch() string { return tx.batch }
+
+// Len is the number of items staged (added, replaced or refreshed).
+func (tx *Tx) Len() int { return len(tx.entries) }
+
+// PutGraph stages a Teams call record, notified at the given time (zero if
+// it was not notified).
+func (tx *Tx) PutGraph(ctx context.Context, rec *graph.CallRecord, notified time.Time) (lake.Change, error) {
+	it := lake.Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime,
+		Start: rec.StartDateTime, Notified: notified}
+	return tx.Put(ctx, it, func(b *transform.Builder, ingestedAt time.Time) { b.AddGraph(rec, ingestedAt) })
+}
+
+// Put stages an item whose rows add writes into a builder. An item that is
+// not newer than the lake's copy changes nothing but the index's fetch time.
+func (tx *Tx) Put(ctx context.Context, it lake.Item, add func(b *transform.Builder, ingestedAt time.Time)) (lake.Change, error) {
+	if tx.done {
+		return 0, errors.New("transaction already finished")
+	}
+	if it.Source == "" || strings.Contains(it.Source, "/") || it.ID == "" {
+		return 0, fmt.Errorf("putting %s item %q: source and id are required", it.Source, it.ID)
+	}
+	r := &record{Entry: lake.Entry{
+		ID: strings.Clone(it.ID), Source: strings.Clone(it.Source), Version: it.Version,
+		LastModified: it.LastModified.UTC(), Fetched: tx.now, Notified: it.Notified.UTC(),
+		Date: transform.PartitionDate(it.Start),
+	}}
+	key := r.key()
+	if _, ok := tx.entries[key]; ok {
+		return 0, fmt.Errorf("putting %s %s: %w", it.Source, it.ID, lake.ErrStaged)
+	}
+	change := lake.Added
+	if old, ok := tx.l.index.items[key]; ok {
+		if old.Notified.After(r.Notified) {
+			r.Notified = old.Notified
+		}
+		if !newer(&r.Entry, &old.Entry) {
+			refreshed := *old
+			refreshed.Fetched = tx.now
+			if r.Notified.After(refreshed.Notified) {
+				refreshed.Notified = r.Notified
+			}
+			tx.entries[key] = &refreshed
+			tx.stats.Unchanged++
+			return lake.Unchanged, nil
+		}
+		tx.replaced = append(tx.replaced, old)
+		change = lake.Replaced
+		tx.stats.Replaced++
+	} else {
+		tx.stats.Added++
+	}
+	before := make([]int, len(transform.AllTables))
+	for i, t := range transform.AllTables {
+		before[i] = tx.b.Rows(t)
+	}
+	add(tx.b, tx.now)
+	start := arrow.Timestamp(it.Start.UnixMicro())
+	for i, t := range transform.AllTables {
+		n := tx.b.Rows(t) - before[i]
+		if n == 0 {
+			continue
+		}
+		r.Tables = append(r.Tables, string(t))
+		if sb := tx.starts[t]; sb != nil {
+			for range n {
+				sb.Append(start)
+			}
+		}
+	}
+	tx.entries[key] = r
+	for _, t := range transform.AllTables {
+		if tx.b.Rows(t) >= tx.rowCap {
+			tx.flush()
+			break
+		}
+	}
+	return change, ctx.Err()
+}
+
+// newer reports whether e is a later state of the item than old.
+func newer(e, old *lake.Entry) bool {
+	if e.Version != old.Version {
+		return e.Version > old.Version
+	}
+	return e.LastModified.After(old.LastModified)
+}
+
+// flush moves the rows built so far into record batches of the tables'
+// schemas (adding CallStartColumn to child tables).
+func (tx *Tx) flush() {
+	for t, rec := range tx.b.Records() {
+		sb := tx.starts[t]
+		if sb == nil {
+			tx.recs[string(t)] = append(tx.recs[string(t)], rec)
+			continue
+		}
+		d, _ := defOf(string(t))
+		starts := sb.NewArray()
+		cols := append(slices.Clone(rec.Columns()), starts)
+		tx.recs[string(t)] = append(tx.recs[string(t)], array.NewRecordBatch(d.arrow, cols, rec.NumRows()))
+		starts.Release()
+		rec.Release()
+	}
+}
+
+// PutFile replaces the rows of a table's partition (a date, YYYY-MM-DD)
+// whose key column holds name by the rows of rec: for small tables kept per
+// day, such as the reconcile table (key column source). The plain lake's
+// Tx.PutFile replaces the file of that name; the rows are the same.
+func (tx *Tx) PutFile(table, date, name string, rec arrow.RecordBatch) error {
+	if tx.done {
+		return errors.New("transaction already finished")
+	}
+	d, ok := defOf(table)
+	if !ok || !d.identity {
+		return fmt.Errorf("putting a file into %s: not a table kept per day", table)
+	}
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return fmt.Errorf("putting a file into %s: date %q: %w", table, date, err)
+	}
+	for _, f := range tx.files {
+		if f.table == table && f.date == date && f.name == name {
+			return fmt.Errorf("putting %s/%s/%s: already staged in this transaction", table, date, name)
+		}
+	}
+	if !rec.Schema().Equal(d.arrow) {
+		return fmt.Errorf("putting a file into %s: schema %s is not the table's", table, rec.Schema())
+	}
+	rec.Retain()
+	tx.files = append(tx.files, putFile{table: table, date: date, name: name, rec: rec})
+	tx.stats.Rows[table] += rec.NumRows()
+	return nil
+}
+
+// SetState stages a state file to be replaced in the same commit as the
+// tables, so that both always agree.
+func (tx *Tx) SetState(name string, data []byte) { tx.state[name] = data }
+
+// Abort drops everything staged.
+func (tx *Tx) Abort() {
+	if tx.done {
+		return
+	}
+	tx.done = true
+	tx.release()
+}
+
+func (tx *Tx) release() {
+	tx.releaseBuilders()
+	for _, rs := range tx.recs {
+		for _, r := range rs {
+			r.Release()
+		}
+	}
+	tx.recs = nil
+	for _, f := range tx.files {
+		f.rec.Release()
+	}
+	tx.files = nil
+	for _, c := range tx.pending {
+		c.release()
+	}
+	tx.pending = nil
+}
+
+// releaseBuilders frees the builders (sized for a whole flush of rows)
+// once their rows are taken.
+func (tx *Tx) releaseBuilders() {
+	if tx.b != nil {
+		tx.b.Release()
+		tx.b = nil
+	}
+	for t, sb := range tx.starts {
+		sb.Release()
+		delete(tx.starts, t)
+	}
+}
+
+// change is what a batch does to one table.
+type change struct {
+	recs   []arrow.RecordBatch
+	filter iceberg.BooleanExpression // rows that go; nil for none
+}
+
+// release frees the change's batches (once they are written).
+func (c *change) release() {
+	for _, r := range c.recs {
+		r.Release()
+	}
+	c.recs = nil
+}
+
+// changes gathers the batch's rows and deletions per table, moving the
+// staged batches into them (tx.pending).
+func (tx *Tx) changes() (map[string]*change, error) {
+	tx.flush()
+	tx.releaseBuilders()
+	out := map[string]*change{}
+	tx.pending = out
+	get := func(t string) *change {
+		if out[t] == nil {
+			out[t] = &change{}
+		}
+		return out[t]
+	}
+	for t, rs := range tx.recs {
+		get(t).recs = rs
+		for _, r := range rs {
+			tx.stats.Rows[t] += r.NumRows()
+		}
+	}
+	tx.recs = nil
+	// Rows of replaced items, per table and partition date.
+	drop := map[string]map[string][]string{}
+	for _, old := range tx.replaced {
+		for _, t := range old.Tables {
+			if drop[t] == nil {
+				drop[t] = map[string][]string{}
+			}
+			drop[t][old.Date] = append(drop[t][old.Date], old.ID)
+		}
+	}
+	for t, byDate := range drop {
+		d, ok := defOf(t)
+		if !ok {
+			return nil, fmt.Errorf("index names table %s, which the lake does not have", t)
+		}
+		var ids []string
+		var days []iceberg.BooleanExpression
+		for date, is := range byDate {
+			ids = append(ids, is...)
+			e, err := d.dayFilter(date)
+			if err != nil {
+				return nil, err
+			}
+			days = append(days, e)
+		}
+		get(t).filter = iceberg.NewAnd(iceberg.IsIn(iceberg.Reference(d.key), ids...), or(days))
+	}
+	for _, f := range tx.files {
+		d, _ := defOf(f.table)
+		day, err := d.dayFilter(f.date)
+		if err != nil {
+			return nil, err
+		}
+		e := iceberg.NewAnd(day, iceberg.EqualTo(iceberg.Reference(d.key), f.name))
+		c := get(f.table)
+		if c.filter == nil {
+			c.filter = e
+		} else {
+			c.filter = iceberg.NewOr(c.filter, e)
+		}
+		f.rec.Retain()
+		c.recs = append(c.recs, f.rec)
+	}
+	return out, nil
+}
+
+func or(es []iceberg.BooleanExpression) iceberg.BooleanExpression {
+	if len(es) == 1 {
+		return es[0]
+	}
+	return iceberg.NewOr(es[0], es[1], es[2:]...)
+}
+
+// dayFilter selects the rows of a partition date.
+func (d tableDef) dayFilter(date string) (iceberg.BooleanExpression, error) {
+	day, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: partition date %q: %w", d.name, date, err)
+	}
+	return d.rangeFilter(day, day), nil
+}
+
+// rangeFilter selects the rows of the partitions of dates from..to (UTC
+// midnights, inclusive).
+func (d tableDef) rangeFilter(from, to time.Time) iceberg.BooleanExpression {
+	ref := iceberg.Reference(d.partCol)
+	if d.identity {
+		return iceberg.NewAnd(
+			iceberg.GreaterThanEqual(ref, iceberg.Date(from.Unix()/86400)),
+			iceberg.LessThanEqual(ref, iceberg.Date(to.Unix()/86400)))
+	}
+	return iceberg.NewAnd(
+		iceberg.GreaterThanEqual(ref, iceberg.Timestamp(from.UnixMicro())),
+		iceberg.LessThan(ref, iceberg.Timestamp(to.AddDate(0, 0, 1).UnixMicro())))
+}
+
+// Commit makes the batch durable and visible: one snapshot per changed
+// table, calls (the seal) last. On error the batch is undone (or, if that
+// fails too, the next Open finishes or undoes it).
+func (tx *Tx) Commit(ctx context.Context) (lake.Stats, error) {
+	if tx.done {
+		return lake.Stats{}, errors.New("transaction already finished")
+	}
+	tx.done = true
+	defer tx.release()
+	l := tx.l
+	chs, err := tx.changes()
+	if err != nil {
+		return lake.Stats{}, err
+	}
+	in := intent{Batch: tx.batch, Seq: l.seq + 1}
+	for _, d := range tableDefs {
+		if chs[d.name] != nil {
+			in.Tables = append(in.Tables, d.name)
+		}
+	}
+	if len(in.Tables) > 0 && in.Tables[len(in.Tables)-1] != string(transform.Calls) {
+		in.Tables = append(in.Tables, string(transform.Calls)) // the seal alone
+	}
+	// Stage the index shards and state files.
+	var staged []string
+	fail := func(err error) (lake.Stats, error) {
+		for _, p := range staged {
+			os.Remove(p)
+		}
+		return lake.Stats{}, err
+	}
+	dirty := map[string]bool{}
+	for k, r := range tx.entries {
+		dirty[r.Date] = true
+		if old, ok := l.index.items[k]; ok {
+			dirty[old.Date] = true
+		}
+	}
+	stage := func(final string, data []byte) error {
+		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+			return err
+		}
+		tmp := tmpName(final)
+		staged = append(staged, tmp)
+		if err := atomicfile.WriteFile(tmp, data); err != nil {
+			return fmt.Errorf("staging %s: %w", final, err)
+		}
+		in.Renames = append(in.Renames, rename{From: tmp, To: final})
+		return nil
+	}
+	for d := range dirty {
+		if err := stage(l.index.shardPath(d), l.index.encodeShard(d, tx.entries)); err != nil {
+			return fail(err)
+		}
+	}
+	for n, data := range tx.state {
+		if err := stage(l.statePath(n), data); err != nil {
+			return fail(err)
+		}
+	}
+	if len(in.Tables) == 0 && len(in.Renames) == 0 {
+		return tx.stats, nil
+	}
+	b, err := json.Marshal(&in)
+	if err != nil {
+		return fail(err)
+	}
+	if err := atomicfile.WriteFile(l.intentPath(), b); err != nil {
+		return fail(fmt.Errorf("writing intent: %w", err))
+	}
+	for _, name := range in.Tables {
+		if err := tx.commitTable(ctx, name, chs[name], in.Seq); err != nil {
+			return lake.Stats{}, tx.abandon(&in, err)
+		}
+		if l.afterTable != nil {
+			if err := l.afterTable(name); err != nil {
+				return lake.Stats{}, err // a simulated crash: the intent stays
+			}
+		}
+	}
+	if err := applyRenames(in.Renames); err != nil {
+		return lake.Stats{}, fmt.Errorf("committing batch %s (the next Open finishes it): %w", tx.batch, err)
+	}
+	if err := os.Remove(l.intentPath()); err != nil {
+		return lake.Stats{}, fmt.Errorf("committing batch %s (the next Open finishes it): %w", tx.batch, err)
+	}
+	if len(in.Tables) > 0 {
+		l.seq = in.Seq
+	}
+	for _, r := range tx.entries {
+		l.index.put(r)
+	}
+	return tx.stats, nil
+}
+
+// abandon undoes a batch whose table commit failed.
+func (tx *Tx) abandon(in *intent, cause error) error {
+	// A fresh context: the batch's may be what was cancelled.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := tx.l.settle(ctx, in); err != nil {
+		return fmt.Errorf("committing batch %s: %w (undoing it failed too, the next Open retries: %v)", tx.batch, cause, err)
+	}
+	return fmt.Errorf("committing batch %s: %w", tx.batch, cause)
+}
+
+// commitTable commits one table's snapshot of the batch.
+func (tx *Tx) commitTable(ctx context.Context, name string, ch *change, seq int64) error {
+	l := tx.l
+	d, _ := defOf(name)
+	t, err := l.cat.ensure(ctx, d)
+	if err != nil {
+		return err
+	}
+	txn := t.NewTransaction()
+	props := iceberg.Properties{BatchIDProperty: tx.batch, BatchSeqProperty: strconv.FormatInt(seq, 10)}
+	if ch != nil {
+		rec, err := concat(d.arrow, ch.recs, l)
+		ch.release() // written from rec: free the parts before writing
+		if err != nil {
+			return fmt.Errorf("table %s: %w", name, err)
+		}
+		var rdr array.RecordReader
+		if rec != nil {
+			rdr, err = array.NewRecordReader(d.arrow, []arrow.RecordBatch{rec})
+			rec.Release()
+		} else {
+			rdr, err = array.NewRecordReader(d.arrow, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("table %s: %w", name, err)
+		}
+		if ch.filter != nil {
+			err = txn.Overwrite(ctx, rdr, props, table.WithOverwriteFilter(ch.filter))
+		} else {
+			err = txn.Append(ctx, rdr, props)
+		}
+		rdr.Release()
+		if err != nil {
+			return fmt.Errorf("writing table %s: %w", name, err)
+		}
+	}
+	if name == string(transform.Calls) {
+		if err := txn.SetProperties(iceberg.Properties{SealProperty: strconv.FormatInt(seq, 10)}); err != nil {
+			return err
+		}
+	}
+	nt, err := txn.Commit(ctx)
+	if err != nil {
+		return fmt.Errorf("committing table %s: %w", name, err)
+	}
+	if ch != nil {
+		if s := nt.CurrentSnapshot(); s != nil && s.Summary != nil {
+			tx.stats.FilesWritten += atoi(s.Summary.Properties["added-data-files"])
+			tx.stats.FilesRemoved += atoi(s.Summary.Properties["deleted-data-files"])
+		}
+	}
+	return nil
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// concat joins a table's batches into one, so that the writer sorts the
+// whole file by the key column; nil when there are no rows.
+func concat(schema *arrow.Schema, recs []arrow.RecordBatch, l *Lake) (arrow.RecordBatch, error) {
+	var rows int64
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	if rows == 0 {
+		return nil, nil
+	}
+	if len(recs) == 1 {
+		recs[0].Retain()
+		return recs[0], nil
+	}
+	cols := make([]arrow.Array, schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		c, err := array.Concatenate(parts, l.mem)
+		if err != nil {
+			return nil, err
+		}
+		cols[i] = c
+	}
+	return array.NewRecordBatch(schema, cols, rows), nil
+}
