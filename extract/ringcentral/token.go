@@ -64,8 +64,8 @@ func (t *tokenCache) invalidate(ctx context.Context, tok string) {
 // login is the JWT bearer grant. A refusal (400, 401, 403, an answer without
 // a token) is ErrAuth; 429, 5xx and network failures are transient. Errors
 // carry RingCentral's error codes, never the body, the secret or the JWT.
-func (t *tokenCache) login(ctx context.Context) (string, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+func (t *tokenCache) login(parent context.Context) (string, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(parent, t.timeout)
 	defer cancel()
 	form := url.Values{"grant_type": {jwtGrantType}, "assertion": {t.jwt}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(form.Encode()))
@@ -79,6 +79,12 @@ func (t *tokenCache) login(ctx context.Context) (string, time.Duration, error) {
 	if err != nil {
 		if errors.Is(err, httpretry.ErrRedirect) {
 			return "", 0, fmt.Errorf("%w: token endpoint: %w", ErrAuth, err)
+		}
+		if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// A login that does not answer fails the run at once, not after
+			// every attempt has waited as long again.
+			return "", 0, fmt.Errorf("%w: login at %s did not answer within %s (check ringcentral.server_url, the network to it, and ringcentral.login_timeout)",
+				ErrAuth, t.url, t.timeout)
 		}
 		return "", 0, &httpretry.TransientError{Err: fmt.Errorf("token endpoint: %w", err), Token: true}
 	}
