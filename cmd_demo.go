@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"time"
 )
 
 var demoCmd = &command{
@@ -13,7 +14,14 @@ var demoCmd = &command{
 	setup: func(fs *flag.FlagSet) func(context.Context, *cli) int {
 		dir := fs.String("dir", "callstats-demo", "where to put the demo's queue, lake, state and reports (`DIR`)")
 		return func(ctx context.Context, c *cli) int {
-			return runDemo(ctx, *dir, c.stdout, c.stderr, c.jobEnv())
+			env := c.jobEnv()
+			env.Wait = demoWait
+			return runDemo(ctx, *dir, c.stdout, c.stderr, env)
 		}
 	},
 }
+
+// demoWait replaces the clients' waits (pacing, Retry-After, backoff) in the
+// demo when set; nil waits for real. TestDemo sets it: the pacing is tested
+// beside each client, and the demo's assertions do not depend on it.
+var demoWait func(ctx context.Context, d time.Duration) error
