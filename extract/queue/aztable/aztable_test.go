@@ -222,6 +222,7 @@ type callKey struct{ source, id string }
 // 1000, at a tenth of the loading and deleting on Azurite. Reading large
 // tables at the real page size is measured by BenchmarkAzureTableRead.
 func TestSeedTable(t *testing.T) {
+	t.Parallel() // each test has its own Azurite
 	const (
 		seedEntities = 5_000
 		seedPageSize = 100
@@ -412,6 +413,7 @@ func TestSeedTable(t *testing.T) {
 // TestUpsert checks that upserting the same notifications again does not
 // add rows, and that the rows read back as the entities written.
 func TestUpsert(t *testing.T) {
+	t.Parallel() // each test has its own Azurite
 	s := azurite.Start(t)
 	ctx := context.Background()
 	clk := &clock{now: base.Add(3 * time.Hour)}
@@ -475,6 +477,7 @@ func TestUpsert(t *testing.T) {
 
 // TestCredentials reads through each kind of credential.
 func TestCredentials(t *testing.T) {
+	t.Parallel() // each test has its own Azurite
 	s := azurite.Start(t)
 	ctx := context.Background()
 	clk := &clock{now: base.Add(3 * time.Hour)}
@@ -523,6 +526,7 @@ func TestCredentials(t *testing.T) {
 // stops a read, and that a Timestamp sent with an entity is the service's
 // to set.
 func TestReadEdges(t *testing.T) {
+	t.Parallel() // each test has its own Azurite
 	s := azurite.Start(t)
 	ctx := context.Background()
 	clk := &clock{now: base.Add(10 * time.Hour)}
