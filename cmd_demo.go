@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"time"
 )
 
 var demoCmd = &command{
@@ -18,7 +19,14 @@ var demoCmd = &command{
 			if *mail != "" && *mail != "graph" {
 				return c.fail(exitUsage, "demo: --mail: must be graph, got %q", *mail)
 			}
-			return runDemo(ctx, demoOptions{dir: *dir, queue: *queue, mail: *mail}, c.stdout, c.stderr, c.jobEnv())
+			env := c.jobEnv()
+			env.Wait = demoWait
+			return runDemo(ctx, demoOptions{dir: *dir, queue: *queue, mail: *mail}, c.stdout, c.stderr, env)
 		}
 	},
 }
+
+// demoWait replaces the clients' waits (pacing, Retry-After, backoff) in the
+// demo when set; nil waits for real. TestDemo sets it: the pacing is tested
+// beside each client, and the demo's assertions do not depend on it.
+var demoWait func(ctx context.Context, d time.Duration) error

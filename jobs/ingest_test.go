@@ -159,6 +159,7 @@ func sameLake(a, b map[string][]string) error {
 }
 
 func TestIngestFetchesQueuedCallsIntoLake(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 60)
 	f.srv.NotReady(f.calls[0].ID, 1)
 	sum := f.ingest(t, night1)
@@ -187,6 +188,7 @@ func TestIngestFetchesQueuedCallsIntoLake(t *testing.T) {
 }
 
 func TestIngestReplacesNewerVersion(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 30)
 	f.ingest(t, night1)
 	c := f.calls[4]
@@ -222,6 +224,7 @@ func TestIngestReplacesNewerVersion(t *testing.T) {
 }
 
 func TestIngestGivesUpAfterRetention(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 20)
 	var q bytes.Buffer
 	gone := "9e31c6d8-4a07-4b5f-a2e9-d80f13b7c465"
@@ -249,6 +252,7 @@ func TestIngestGivesUpAfterRetention(t *testing.T) {
 }
 
 func TestIngestStopsOnBadCredentials(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 5)
 	cfg := testConfig(f.dir, f.srv.URL, night1)
 	cfg.Teams.ClientSecret = config.NewSecret("wrong")
@@ -264,6 +268,7 @@ func TestIngestStopsOnBadCredentials(t *testing.T) {
 }
 
 func TestIngestExcludesSecondProcess(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	l, err := AcquireLock(dir, "ingest", night1)
 	if err != nil {
@@ -286,6 +291,7 @@ func TestIngestExcludesSecondProcess(t *testing.T) {
 // TestKillAndRerun kills ingest (SIGKILL) at several points of a run and
 // reruns it; the lake must end up equal to the lake of a run never killed.
 func TestKillAndRerun(t *testing.T) {
+	t.Parallel()
 	// A slower Graph, so that a run lasts long enough to be killed in the middle.
 	f := newFixtureOn(t, 80, graphtest.Options{Hook: func(*http.Request) { time.Sleep(2 * time.Millisecond) }})
 	// The reference: a clean run into another directory on the same server.
@@ -362,6 +368,7 @@ func TestKillAndRerun(t *testing.T) {
 // TestLakeReadByDuckDB reads the lake with an independent reader and checks
 // counts and values against the source records.
 func TestLakeReadByDuckDB(t *testing.T) {
+	t.Parallel()
 	duckdb.Require(t)
 	f := newFixture(t, 40)
 	f.ingest(t, night1)
@@ -447,6 +454,7 @@ func reconcileTable(t *testing.T, dir string) map[string]transform.ReconcileDay 
 }
 
 func TestReconcileRecoversWithheldCalls(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 50)
 	// The reference: every call notified.
 	ref := t.TempDir()
@@ -520,6 +528,7 @@ func TestReconcileRecoversWithheldCalls(t *testing.T) {
 }
 
 func TestReconcileListingFailsMidway(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 50)
 	f.withholdQueue(t, func(i int) bool { return i%10 == 3 })
 	f.srv.FailListAfter(3, 503) // three days list, the rest fail
@@ -562,6 +571,7 @@ func TestReconcileListingFailsMidway(t *testing.T) {
 }
 
 func TestReconcileReadsPstnAndDirectRoutingLogs(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 60)
 	pstn, dr := graphgen.PstnRows(f.calls, 5)
 	if len(pstn) == 0 || len(dr) == 0 {
@@ -611,6 +621,7 @@ func tableRows(t *testing.T, dir, table string) int {
 // A record that changed after its fetch, with no notification saying so, is
 // fetched again because the listing shows a newer lastModifiedDateTime.
 func TestReconcileRefetchesRecordsChangedSinceTheirFetch(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 30)
 	f.ingest(t, night1)
 	c := f.calls[7]

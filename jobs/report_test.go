@@ -51,6 +51,7 @@ func reportConfig(t *testing.T, port int) *config.Config {
 // TestScheduledReportRendersOnce: the scheduled report job renders the
 // tenant workbook and each scoped one once, and mails them.
 func TestScheduledReportRendersOnce(t *testing.T) {
+	t.Parallel()
 	srv := maildev.Start(t)
 	cfg := reportConfig(t, srv.SMTPPort)
 	var logs bytes.Buffer
@@ -84,6 +85,7 @@ func TestScheduledReportRendersOnce(t *testing.T) {
 // directory, report and deliver (--resend too) fail at once with ErrLocked,
 // and no mail server is contacted.
 func TestReportAndDeliverRefuseALockedStateDir(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ func rcConfig(dir string, srv *rctest.Server, now time.Time) *config.Config {
 }
 
 func TestRingCentralIngest(t *testing.T) {
+	t.Parallel()
 	srv := rctest.NewServer(rctest.Options{HeavyLimit: 1000})
 	t.Cleanup(srv.Close)
 	day1 := time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)

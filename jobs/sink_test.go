@@ -14,6 +14,7 @@ import (
 // into a lake another one owns (it would duplicate every row); the error
 // names the owner.
 func TestTwoStateDirectoriesOneLake(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 5)
 	first := f.ingest(t, night1)
 	cfg := testConfig(f.dir, f.srv.URL, night1)

@@ -17,6 +17,7 @@ import (
 // write path, and checks the workbook against two independent computations:
 // plain Go over the generated JSON records, and DuckDB over the lake.
 func TestGraphgenWeek(t *testing.T) {
+	t.Parallel()
 	last, this := sharedWeeks[0], sharedWeeks[1]
 	dir := sharedGraphLake(t)
 	figs, b := generate(t, Options{LakeDir: dir, Week: Week{2026, 46}, Location: berlin, Title: "Kestrel Bay"})
@@ -34,7 +35,7 @@ func TestGraphgenWeek(t *testing.T) {
 		} {
 			var calls, meetings int64
 			var secs float64
-			for _, c := range graphgen.Week(w.opts) {
+			for _, c := range generatedWeek(w.opts) {
 				var rec struct {
 					Type  string    `json:"type"`
 					Start time.Time `json:"startDateTime"`

@@ -67,6 +67,24 @@ func sharedGraphLake(t testing.TB) string {
 
 var sharedWeeks = []graphgen.Options{{Seed: 1, Start: graphgen.DefaultStart.AddDate(0, 0, -7), Calls: 150}, {Seed: 2, Calls: 150}}
 
+// generatedWeek is graphgen.Week(o), generated once per options for the
+// tests that only read the records.
+func generatedWeek(o graphgen.Options) []graphgen.Call {
+	weeksMu.Lock()
+	defer weeksMu.Unlock()
+	if c, ok := weeks[o]; ok {
+		return c
+	}
+	c := graphgen.Week(o)
+	weeks[o] = c
+	return c
+}
+
+var (
+	weeksMu sync.Mutex
+	weeks   = map[graphgen.Options][]graphgen.Call{}
+)
+
 var (
 	graphOnce          sync.Once
 	graphTmp, graphDir string

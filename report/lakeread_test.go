@@ -16,6 +16,7 @@ import (
 )
 
 func TestListFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, p := range []string{
 		"calls/date=2026-11-09/a.parquet",
@@ -59,6 +60,7 @@ func TestListFiles(t *testing.T) {
 // callstats writes (as another tool might), asks for a column it lacks, and
 // never touches a column of a type the report cannot read unless asked.
 func TestScanFile(t *testing.T) {
+	t.Parallel()
 	sc := schemaOf(
 		"s", arrow.BinaryTypes.String,
 		"ls", arrow.BinaryTypes.LargeString,
@@ -168,6 +170,7 @@ func TestScanFile(t *testing.T) {
 }
 
 func TestDays(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeParquet(t, dir, "r", "", "a", schemaOf("day", arrow.BinaryTypes.String), []row{{"day": "2026-11-17"}, {"day": " 2026-11-18 "}, {}, {"day": "17.11.2026"}})
 	var got []string

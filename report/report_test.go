@@ -104,6 +104,7 @@ func handOptions(dir string) Options {
 // TestHandLakeFigures checks every headline figure of both weeks, and the
 // Summary's cells, against the model's independent computation.
 func TestHandLakeFigures(t *testing.T) {
+	t.Parallel()
 	dir := writeHandLake(t, true)
 	figs, b := generate(t, handOptions(dir))
 	if !figs.Start.Equal(hStart) || !figs.End.Equal(hEnd) || figs.Week != hWeek {
@@ -164,6 +165,7 @@ func TestHandLakeFigures(t *testing.T) {
 // TestPreviousWeekComparison checks the Change column: the relative change
 // (or percentage points for rates), its arrow, and its colour.
 func TestPreviousWeekComparison(t *testing.T) {
+	t.Parallel()
 	figs, b := generate(t, handOptions(writeHandLake(t, true)))
 	this, last := figs.ThisWeek, figs.LastWeek
 	pr, _ := this.PoorStreamRate()
@@ -224,6 +226,7 @@ func rowIndex(b *book, sheet, label string) int {
 
 // TestHandLakeSheets checks cells of every sheet against the model.
 func TestHandLakeSheets(t *testing.T) {
+	t.Parallel()
 	_, b := generate(t, handOptions(writeHandLake(t, true)))
 
 	t.Run("usage per day", func(t *testing.T) {
@@ -373,6 +376,7 @@ func TestHandLakeSheets(t *testing.T) {
 // TestFormulaLikeNamesStayText: display names that look like formulas are
 // written as strings, and the workbook holds no formula at all.
 func TestFormulaLikeNamesStayText(t *testing.T) {
+	t.Parallel()
 	_, b := generate(t, handOptions(writeHandLake(t, true)))
 	for _, name := range []string{"=SUM(A1)", "+49 30 123", "@team", "-minus"} {
 		n := rowIndex(b, shUsage, name) // exact raw value
@@ -406,6 +410,7 @@ func TestFormulaLikeNamesStayText(t *testing.T) {
 
 // TestEmptyWeek: a week without calls gives a workbook that says so.
 func TestEmptyWeek(t *testing.T) {
+	t.Parallel()
 	opts := handOptions(writeHandLake(t, false))
 	opts.Week = Week{2026, 30}
 	figs, b := generate(t, opts)
@@ -434,6 +439,7 @@ func TestEmptyWeek(t *testing.T) {
 // TestMissingOptionalTables: without PSTN, Direct Routing, legs and
 // reconcile tables the report still works and hides those parts.
 func TestMissingOptionalTables(t *testing.T) {
+	t.Parallel()
 	figs, b := generate(t, handOptions(writeHandLake(t, false)))
 	if figs.ThisWeek.HasPSTN || figs.ThisWeek.HasReconcile {
 		t.Errorf("figures claim PSTN %v / reconcile %v", figs.ThisWeek.HasPSTN, figs.ThisWeek.HasReconcile)
@@ -474,6 +480,7 @@ func TestMissingOptionalTables(t *testing.T) {
 // TestGenerateErrors: a missing lake, an impossible week, a cancelled
 // context and an unwritable path fail without leaving a file.
 func TestGenerateErrors(t *testing.T) {
+	t.Parallel()
 	dir := writeHandLake(t, false)
 	out := t.TempDir()
 	blocker := filepath.Join(out, "file")
@@ -511,6 +518,7 @@ func TestGenerateErrors(t *testing.T) {
 // TestGenerateAtomic: the workbook replaces an older one in place, the
 // directory is created, and no temp file remains.
 func TestGenerateAtomic(t *testing.T) {
+	t.Parallel()
 	dir := writeHandLake(t, false)
 	out := filepath.Join(t.TempDir(), "reports", "nested")
 	path := filepath.Join(out, FileName(hWeek))
@@ -534,6 +542,7 @@ func TestGenerateAtomic(t *testing.T) {
 
 // TestWorkbookCraft checks the layout a manager relies on.
 func TestWorkbookCraft(t *testing.T) {
+	t.Parallel()
 	_, b := generate(t, handOptions(writeHandLake(t, true)))
 	f := b.f
 	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(sheetOrder, ",") {
@@ -617,6 +626,7 @@ func TestWorkbookCraft(t *testing.T) {
 // TestGoldenWorkbook pins every cell value of the hand lake's workbook
 // (go test -update rewrites testdata/hand-2026-W47.golden).
 func TestGoldenWorkbook(t *testing.T) {
+	t.Parallel()
 	_, b := generate(t, handOptions(writeHandLake(t, true)))
 	var sb strings.Builder
 	for _, sh := range sheetOrder {
@@ -660,6 +670,7 @@ func TestGoldenWorkbook(t *testing.T) {
 // TestTimezoneEdges: the same lake read in two zones puts the boundary calls
 // in different weeks.
 func TestTimezoneEdges(t *testing.T) {
+	t.Parallel()
 	dir := writeHandLake(t, false)
 	// In UTC, c1 (Sunday 15 Nov 23:15 UTC) belongs to W46, and c4 (Sunday 22
 	// Nov 23:30 UTC) to W47.

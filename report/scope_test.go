@@ -17,7 +17,7 @@ import (
 func scopedWeek(t *testing.T, opts graphgen.Options, from time.Time, match func(id, upn string, aus []string) bool) (calls, meetings, users int64, minutes float64) {
 	t.Helper()
 	seen := map[string]bool{}
-	for _, c := range graphgen.Week(opts) {
+	for _, c := range generatedWeek(opts) {
 		var rec struct {
 			Type         string    `json:"type"`
 			Start        time.Time `json:"startDateTime"`
@@ -75,6 +75,7 @@ func scopedWeek(t *testing.T, opts graphgen.Options, from time.Time, match func(
 // independently from the generated records; that the scope's name is in
 // the sheet titles; and that a scope matching nobody reports no calls.
 func TestScopedReport(t *testing.T) {
+	t.Parallel()
 	last, this := sharedWeeks[0], sharedWeeks[1]
 	dir := sharedGraphLake(t)
 	start := time.Date(2026, 11, 9, 0, 0, 0, 0, berlin)
@@ -110,6 +111,7 @@ func TestScopedReport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.scope.Name, func(t *testing.T) {
+			t.Parallel()
 			sc := tt.scope
 			figs, b := generate(t, Options{LakeDir: dir, Week: Week{2026, 46}, Location: berlin, Title: "Kestrel Bay", Scope: &sc})
 			for _, w := range []struct {

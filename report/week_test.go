@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseWeek(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in   string
 		want Week
@@ -50,6 +51,7 @@ func TestParseWeek(t *testing.T) {
 }
 
 func TestWeekRange(t *testing.T) {
+	t.Parallel()
 	ny, _ := time.LoadLocation("America/New_York")
 	kiri, _ := time.LoadLocation("Pacific/Kiritimati") // UTC+14
 	for _, c := range []struct {
@@ -89,6 +91,7 @@ func TestWeekRange(t *testing.T) {
 }
 
 func TestLastCompleteWeek(t *testing.T) {
+	t.Parallel()
 	ny, _ := time.LoadLocation("America/New_York")
 	for _, c := range []struct {
 		now  time.Time
@@ -114,6 +117,7 @@ func TestLastCompleteWeek(t *testing.T) {
 }
 
 func TestPrevWeek(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[Week]Week{
 		{2026, 47}: {2026, 46}, {2026, 1}: {2025, 52}, {2021, 1}: {2020, 53}, {2027, 1}: {2026, 53},
 	} {

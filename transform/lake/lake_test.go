@@ -167,6 +167,7 @@ func callIDs(t *testing.T, dir string, mem memory.Allocator) []string {
 }
 
 func TestCommitWritesPartitionedFiles(t *testing.T) {
+	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
@@ -209,6 +210,7 @@ func TestCommitWritesPartitionedFiles(t *testing.T) {
 }
 
 func TestRerunChangesNothing(t *testing.T) {
+	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
@@ -236,6 +238,7 @@ func TestRerunChangesNothing(t *testing.T) {
 }
 
 func TestNewerVersionReplacesOlder(t *testing.T) {
+	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
@@ -289,6 +292,8 @@ func TestNewerVersionReplacesOlder(t *testing.T) {
 	}
 }
 
+// TestCrashDuringCommit sets the package's crashPoint: it must not run in
+// parallel (the tests that do run after it).
 func TestCrashDuringCommit(t *testing.T) {
 	for _, tc := range []struct {
 		point     string
@@ -361,6 +366,7 @@ func TestCrashDuringCommit(t *testing.T) {
 }
 
 func TestStateCommittedWithLake(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	l := open(t, dir, nil)
 	tx := l.Begin(t0)
@@ -378,6 +384,7 @@ func TestStateCommittedWithLake(t *testing.T) {
 }
 
 func TestPutTwiceInOneTransaction(t *testing.T) {
+	t.Parallel()
 	l := open(t, t.TempDir(), nil)
 	recs := samples(t)
 	tx := l.Begin(t0)
@@ -391,6 +398,7 @@ func TestPutTwiceInOneTransaction(t *testing.T) {
 }
 
 func TestAbortLeavesNothing(t *testing.T) {
+	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
@@ -413,6 +421,7 @@ func TestAbortLeavesNothing(t *testing.T) {
 }
 
 func TestDamagedJournalIsReported(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "state"), 0o755)
 	os.WriteFile(filepath.Join(dir, "state", "journal.json"), []byte("{not json"), 0o644)
@@ -432,6 +441,7 @@ func equalSnapshots(a, b map[string][]string) bool {
 }
 
 func TestSameClockCommitsKeepEachOther(t *testing.T) {
+	t.Parallel()
 	// With CALLSTATS_NOW fixed, every run has the same clock; their file
 	// groups must still not collide.
 	dir := t.TempDir()
@@ -445,6 +455,7 @@ func TestSameClockCommitsKeepEachOther(t *testing.T) {
 }
 
 func TestPutFileReplacesPartitionFile(t *testing.T) {
+	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
@@ -487,6 +498,7 @@ func TestPutFileReplacesPartitionFile(t *testing.T) {
 }
 
 func TestItemsOfSourcesAreApart(t *testing.T) {
+	t.Parallel()
 	l := open(t, t.TempDir(), nil)
 	rec := samples(t)[1]
 	tx := l.Begin(t0)
@@ -515,6 +527,7 @@ func TestItemsOfSourcesAreApart(t *testing.T) {
 }
 
 func TestOpenLeavesOtherWritersTempFilesAlone(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	theirs := filepath.Join(state, "delivery", ".2026-W47.json.123.tmp")

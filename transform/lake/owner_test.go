@@ -12,7 +12,7 @@ import (
 // TestSecondStateDirectoryCannotTakeTheLake: a lake written with one state
 // directory refuses another, naming its owner, and keeps serving its own
 // (also by another spelling of its path).
-func TestSecondStateDirectoryCannotTakeTheLake(t *testing.T) {
+func TestSecondStateDirectoryCannotTakeTheLake(t *testing.T) { // not parallel: it changes directory
 	dir := t.TempDir()
 	lakeDir := filepath.Join(dir, "lake")
 	first := filepath.Join(dir, "state")
@@ -41,6 +41,7 @@ func TestSecondStateDirectoryCannotTakeTheLake(t *testing.T) {
 }
 
 func TestDamagedOwnerFileIsReported(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "lake"), 0o755)
 	os.WriteFile(filepath.Join(dir, "lake", ownerName), []byte("{"), 0o644)

@@ -19,6 +19,7 @@ import (
 // TestRowGroupRows checks that RowGroupRows bounds the rows a table buffers
 // before writing them out as a row group.
 func TestRowGroupRows(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		rowGroupRows int
 		wantGroups   int
@@ -49,6 +50,7 @@ func TestRowGroupRows(t *testing.T) {
 }
 
 func TestPutRejectsUndeclaredTable(t *testing.T) {
+	t.Parallel()
 	l := open(t, t.TempDir(), nil)
 	b := transform.NewBuilder(nil)
 	defer b.Release()
@@ -73,6 +75,7 @@ func TestPutRejectsUndeclaredTable(t *testing.T) {
 // every table on disk; a table whose key the lake was not told is an error,
 // never rows left behind.
 func TestRewriteNeedsEveryTableDeclared(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	recs := samples(t)
 	put(t, open(t, dir, nil), t0, recs[1])
@@ -98,6 +101,7 @@ func TestRewriteNeedsEveryTableDeclared(t *testing.T) {
 }
 
 func TestOpenRejectsTableWithoutKey(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, err := Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"),
 		Options{Tables: []Table{{Name: "calls"}}})
@@ -109,6 +113,7 @@ func TestOpenRejectsTableWithoutKey(t *testing.T) {
 // TestPutManyItems: one Put of items on two dates, one of them unchanged,
 // files each item's rows under its date and drops the unchanged one's.
 func TestPutManyItems(t *testing.T) {
+	t.Parallel()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
@@ -165,6 +170,7 @@ func TestPutManyItems(t *testing.T) {
 }
 
 func TestPutRejectsRowsOfNoItem(t *testing.T) {
+	t.Parallel()
 	l := open(t, t.TempDir(), nil)
 	recs := samples(t)
 	b := transform.NewBuilder(nil)

@@ -54,8 +54,9 @@ func sampleRows(t testing.TB, name string) []json.RawMessage {
 }
 
 func TestPstnRowsDeterministic(t *testing.T) {
-	calls := Week(Options{Seed: 1})
-	p1, d1 := PstnRows(calls, 1)
+	t.Parallel()
+	calls := weekSeed1()
+	p1, d1 := pstnSeed1()
 	p2, d2 := PstnRows(Week(Options{Seed: 1}), 1)
 	if !reflect.DeepEqual(p1, p2) || !reflect.DeepEqual(d1, d2) {
 		t.Fatal("the same calls and seed gave different rows")
@@ -69,7 +70,8 @@ func TestPstnRowsDeterministic(t *testing.T) {
 }
 
 func TestPstnRowsShapeLikeSamples(t *testing.T) {
-	pstn, dr := PstnRows(Week(Options{Seed: 1}), 1)
+	t.Parallel()
+	pstn, dr := pstnSeed1()
 	for _, tt := range []struct {
 		name   string
 		rows   [][]byte
@@ -98,12 +100,13 @@ func TestPstnRowsShapeLikeSamples(t *testing.T) {
 }
 
 func TestPstnRowsFollowTheRecords(t *testing.T) {
-	calls := Week(Options{Seed: 1})
+	t.Parallel()
+	calls := weekSeed1()
 	byID := map[string]Call{}
 	for _, c := range calls {
 		byID[c.ID] = c
 	}
-	pstn, _ := PstnRows(calls, 1)
+	pstn, _ := pstnSeed1()
 	types := map[string]int{}
 	orphans := 0
 	for _, row := range pstn {
@@ -165,7 +168,8 @@ func TestPstnRowsFollowTheRecords(t *testing.T) {
 }
 
 func TestDirectRoutingRows(t *testing.T) {
-	pstn, dr := PstnRows(Week(Options{Seed: 1}), 1)
+	t.Parallel()
+	pstn, dr := pstnSeed1()
 	onPSTN := map[any]bool{}
 	for _, row := range pstn {
 		if m := decode(t, row); m["callType"] == "user_in" || m["callType"] == "user_out" {
@@ -202,7 +206,8 @@ func TestDirectRoutingRows(t *testing.T) {
 // TestPstnRowsGolden pins the rows of the default week (rerun with -update
 // after checking a change is intended).
 func TestPstnRowsGolden(t *testing.T) {
-	pstn, dr := PstnRows(Week(Options{Seed: 1}), 1)
+	t.Parallel()
+	pstn, dr := pstnSeed1()
 	h := sha256.New()
 	for _, row := range append(pstn, dr...) {
 		h.Write(row)
