@@ -64,6 +64,23 @@ func recordsOf(ids ...string) func(*http.Request) bool {
 // a directory of its own and returns the lake's digest: what a run that
 // recovered from anything must end with.
 func cleanLake(t *testing.T, f *fixture) map[string][]string {
+	want, _ := timedCleanLake(t, f)
+	return want
+}
+
+// timedCleanLake is cleanLake, and a run_timeout for the faulted runs of the
+// same calls: a few times what the clean run took (at least a second), so
+// that on a loaded machine or under -race too a faulted run fetches the
+// calls before its faulted ones by the deadline. It is a bound, not a
+// measure: no test asserts how fast anything is.
+func timedCleanLake(t *testing.T, f *fixture) (map[string][]string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	want := cleanIngest(t, f)
+	return want, max(time.Second, 3*time.Since(start))
+}
+
+func cleanIngest(t *testing.T, f *fixture) map[string][]string {
 	t.Helper()
 	ref := t.TempDir()
 	if err := os.Link(filepath.Join(f.dir, "callids.jsonl"), filepath.Join(ref, "callids.jsonl")); err != nil {
@@ -115,7 +132,7 @@ func TestRunTimeoutCommitsWhatItHas(t *testing.T) {
 	for _, mode := range []faultproxy.Mode{faultproxy.Slow, faultproxy.TooManyRequests} {
 		t.Run(mode.String(), func(t *testing.T) {
 			f := newFixture(t, 30)
-			want := cleanLake(t, f)
+			want, runTimeout := timedCleanLake(t, f)
 			proxy := faultproxy.New(t, f.srv.URL)
 			ids := sortedIDs(f.calls)
 			stuck := ids[20:]
@@ -126,7 +143,7 @@ func TestRunTimeoutCommitsWhatItHas(t *testing.T) {
 			}
 
 			cfg := testConfig(f.dir, proxy.URL, night1)
-			cfg.RunTimeout = time.Second // below what config accepts, to keep the test short
+			cfg.RunTimeout = runTimeout // below what config accepts, to keep the test short
 			cfg.Teams.Concurrency = 1
 			env := Env{Wait: waitPastDeadline}
 			sum, err := Recorded(cfg, env, "ingest", func() (*Summary, error) { return Ingest(context.Background(), cfg, env) })
