@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,6 +53,9 @@ func runHardenChild(kind string) int {
 	case "teams":
 		cfg = testConfig(dir, url, night1)
 		cfg.Output.BatchSize = 7
+		// One $batch at a time: the records go in sorted order, so the
+		// calls before the faulted ones are fetched and committed first.
+		cfg.Teams.Concurrency = 1
 	case "ringcentral-small-files":
 		// Files may not grow past 1 MiB: a write beyond fails with EFBIG,
 		// as on a full disk, instead of raising SIGXFSZ.
@@ -149,38 +151,45 @@ func TestRecordingWriteErrorStopsTheRun(t *testing.T) {
 }
 
 // TestKillAndRerunUnderFaults runs the kill-and-rerun test (TestKillAndRerun)
-// with Graph behind a fault proxy that, for part of the calls, answers 429
-// forever, trickles its bodies or cuts them: two children are killed
-// (SIGKILL) after a commit, at a different offset each, and a third runs
-// into the faults to its end (run_timeout, or its faulted calls deferred);
-// once Graph is healthy, one run leaves the lake of a run never faulted.
+// with Graph behind a fault proxy that faults part of the calls, as Graph
+// does in a $batch: one request of the batch answered 429 forever, 500 or
+// with a body that does not decode, or the whole $batch trickling or 500.
+// The faulted calls come late in the order a run fetches them (sorted, one
+// $batch at a time), or are scattered among items, so that a run commits
+// the calls before them: two children are killed (SIGKILL) after a commit,
+// at a different offset each, and a third runs into the faults to its end
+// (run_timeout, or its faulted calls deferred); once Graph is healthy, one
+// run leaves the lake of a run never faulted.
 func TestKillAndRerunUnderFaults(t *testing.T) {
 	for _, tc := range []struct {
+		name string
 		mode faultproxy.Mode
+		// item: the faulted calls' requests inside a $batch are faulted,
+		// not the whole $batch.
+		item bool
 		// faulted picks the faulted calls of the ids, in the order a run
 		// fetches them.
-		faulted    func(ids []string) []string
-		runTimeout string
+		faulted func(ids []string) []string
 	}{
 		// A 429 pauses all of Graph's requests: the part of the run after
 		// the first one waits for run_timeout. The first children commit
-		// a batch before it; the third meets it early.
-		{faultproxy.TooManyRequests, func(ids []string) []string { return ids[14:22] }, "1s"},
-		{faultproxy.Slow, func(ids []string) []string { return []string{ids[10], ids[30], ids[50]} }, "1s"},
-		{faultproxy.Truncated, func(ids []string) []string { return everyNth(ids, 5) }, "1s"},
+		// the calls before it; the third meets it early.
+		{"item-429-forever", faultproxy.TooManyRequests, true, func(ids []string) []string { return ids[40:48] }},
+		{"item-truncated", faultproxy.Truncated, true, func(ids []string) []string { return everyNth(ids, 5) }},
+		{"batch-slow", faultproxy.Slow, false, func(ids []string) []string { return []string{ids[45], ids[50], ids[55]} }},
+		{"batch-500-forever", faultproxy.ServerError, false, func(ids []string) []string { return ids[50:] }},
 	} {
-		t.Run(tc.mode.String(), func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // the children mostly wait: on faults, for run_timeout
 			f := newFixtureOn(t, 60, graphtest.Options{Hook: func(*http.Request) { time.Sleep(2 * time.Millisecond) }})
-			want := cleanLake(t, f)
-			var ids []string
-			for _, c := range f.calls {
-				ids = append(ids, c.ID)
-			}
-			slices.Sort(ids)
-			faulted := tc.faulted(ids)
+			want, runTimeout := timedCleanLake(t, f)
+			faulted := tc.faulted(sortedIDs(f.calls))
 			proxy := faultproxy.New(t, f.srv.URL)
-			proxy.SetMode(tc.mode, recordsOf(faulted...))
+			if tc.item {
+				proxy.SetItemMode(tc.mode, recordItems(faulted...))
+			} else {
+				proxy.SetMode(tc.mode, recordsOf(faulted...))
+			}
 
 			parquetFiles := func() int {
 				n, _ := filepath.Glob(filepath.Join(f.dir, "lake", "*", "*", "*.parquet"))
@@ -189,7 +198,7 @@ func TestKillAndRerunUnderFaults(t *testing.T) {
 			killed := 0
 			for i := range 3 {
 				before := parquetFiles()
-				cmd, stderr := startChild(t, "teams", hardenDir+"="+f.dir, hardenURL+"="+proxy.URL, hardenTimeout+"="+tc.runTimeout)
+				cmd, stderr := startChild(t, "teams", hardenDir+"="+f.dir, hardenURL+"="+proxy.URL, hardenTimeout+"="+runTimeout.String())
 				exited := make(chan error, 1)
 				go func() { exited <- cmd.Wait() }()
 				var err error
@@ -212,10 +221,9 @@ func TestKillAndRerunUnderFaults(t *testing.T) {
 					continue
 				}
 				// Not killed: it ended on its own, at run_timeout or having
-				// deferred the faulted calls.
+				// deferred the faulted calls, which never come.
 				var exit *exec.ExitError
 				switch {
-				case err == nil:
 				case errors.As(err, &exit) && exit.ExitCode() == 3:
 				case errors.As(err, &exit) && exit.ExitCode() == 1 && strings.Contains(stderr.String(), "run_timeout"):
 				default:

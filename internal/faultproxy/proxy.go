@@ -3,7 +3,8 @@
 // rctest) and, in the mode set, passes requests through or answers them
 // with a hostile answer: HTML with 200, a truncated body, an endless body, a
 // trickling body, a redirect to another port or another host, 429 or 500
-// forever. In passing, every occurrence of the target's URL in an answer is
+// forever. SetItemMode fails requests inside a JSON $batch one by one
+// instead, as Graph does. In passing, every occurrence of the target's URL in an answer is
 // replaced by the proxy's, so the fake's next links lead back through it.
 package faultproxy
 
@@ -58,6 +59,7 @@ type Seen struct {
 type Proxy struct {
 	URL string // http://127.0.0.1:port, no trailing slash
 
+	tb     testing.TB
 	target *url.URL
 	srv    *httptest.Server
 	other  *httptest.Server // the origin redirects point to
@@ -65,6 +67,8 @@ type Proxy struct {
 	mu         sync.Mutex
 	mode       Mode
 	match      func(*http.Request) bool
+	itemMode   Mode              // for the requests inside a $batch (SetItemMode)
+	itemMatch  func(string) bool // of their relative URLs
 	interval   time.Duration
 	retryAfter string
 	faulted    int
@@ -83,7 +87,7 @@ func New(tb testing.TB, target string) *Proxy {
 	if err != nil || u.Host == "" {
 		tb.Fatalf("faultproxy: target %q is not a URL", target)
 	}
-	p := &Proxy{target: u, interval: 2 * time.Second, retryAfter: "86400"}
+	p := &Proxy{tb: tb, target: u, interval: 2 * time.Second, retryAfter: "86400"}
 	p.other = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.seen = append(p.seen, Seen{Path: r.URL.Path, Authorization: r.Header.Get("Authorization")})
@@ -106,11 +110,12 @@ func (p *Proxy) Close() {
 }
 
 // SetMode sets the mode for the requests match accepts (nil: every request);
-// the others pass.
+// the others pass. It replaces the mode SetItemMode set.
 func (p *Proxy) SetMode(m Mode, match func(*http.Request) bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mode, p.match = m, match
+	p.itemMode, p.itemMatch = Pass, nil
 }
 
 // SetInterval sets the gap between the bytes of a Slow body (default 2 s).
@@ -127,7 +132,8 @@ func (p *Proxy) SetRetryAfter(v string) {
 	p.retryAfter = v
 }
 
-// Faulted is the number of requests answered with a fault.
+// Faulted is the number of requests answered with a fault, counting each
+// faulted request inside a $batch.
 func (p *Proxy) Faulted() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -157,6 +163,7 @@ func Without(parts ...string) func(*http.Request) bool {
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	mode, interval, retryAfter := p.mode, p.interval, p.retryAfter
+	itemMode, itemMatch := p.itemMode, p.itemMatch
 	if p.match != nil && !p.match(r) {
 		mode = Pass
 	}
@@ -164,6 +171,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.faulted++
 	}
 	p.mu.Unlock()
+	if itemMode != Pass && isBatch(r) {
+		p.serveBatch(w, r, itemMode, retryAfter, itemMatch)
+		return
+	}
 
 	switch mode {
 	case HTML200:
@@ -235,6 +246,40 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// serveBatch forwards the $batch r and answers with the responses match
+// accepts faulted as mode says.
+func (p *Proxy) serveBatch(w http.ResponseWriter, r *http.Request, mode Mode, retryAfter string, match func(string) bool) {
+	in, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "faultproxy: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(in))
+	status, header, body, err := p.forward(r)
+	if err != nil {
+		http.Error(w, "faultproxy: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	if status == http.StatusOK {
+		var n int
+		if body, n, err = faultItems(in, body, mode, retryAfter, match); err != nil {
+			http.Error(w, "faultproxy: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		p.mu.Lock()
+		p.faulted += n
+		p.mu.Unlock()
+	}
+	for k, vs := range header {
+		if k != "Content-Length" {
+			w.Header()[k] = vs
+		}
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

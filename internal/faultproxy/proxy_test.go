@@ -1,6 +1,7 @@
 package faultproxy
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -141,5 +142,105 @@ func TestOtherOriginRecordsRequests(t *testing.T) {
 	}
 	if seen := p.OtherSeen(); len(seen) != 1 || seen[0].Path != "/media/1" {
 		t.Errorf("OtherSeen %+v", seen)
+	}
+}
+
+// newBatchTarget is a fake $batch endpoint: it answers each request of the
+// batch 200 with a JSON body naming its URL, and any other request 200 {}.
+func newBatchTarget(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/$batch") {
+			io.WriteString(w, "{}")
+			return
+		}
+		var req struct {
+			Requests []struct{ ID, URL string } `json:"requests"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var out []map[string]any
+		for _, q := range req.Requests {
+			out = append(out, map[string]any{"id": q.ID, "status": 200,
+				"headers": map[string]string{"Content-Type": "application/json"},
+				"body":    map[string]string{"url": q.URL}})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"responses": out})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestItemModes(t *testing.T) {
+	target := newBatchTarget(t)
+	const batch = `{"requests":[{"id":"1","method":"GET","url":"/r/a"},{"id":"2","method":"GET","url":"/r/b"},{"id":"3","method":"GET","url":"/r/c"}]}`
+	type item struct {
+		ID      string            `json:"id"`
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers"`
+		Body    json.RawMessage   `json:"body"`
+	}
+	tests := []struct {
+		mode    Mode
+		status  int
+		header  string // a header of the faulted item, "name=value"
+		decodes bool   // whether the faulted item's body is a JSON object
+	}{
+		{TooManyRequests, 429, "Retry-After=7", true},
+		{ServerError, 500, "Content-Type=application/json", true},
+		{HTML200, 200, "Content-Type=text/html", false},
+		{Truncated, 200, "Content-Type=application/json", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode.String(), func(t *testing.T) {
+			p := New(t, target.URL)
+			p.SetRetryAfter("7")
+			p.SetItemMode(tc.mode, func(u string) bool { return u == "/r/b" })
+			resp, err := http.Post(p.URL+"/v1.0/$batch", "application/json", strings.NewReader(batch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var ans struct{ Responses []item }
+			if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&ans) != nil || len(ans.Responses) != 3 {
+				t.Fatalf("status %d, %d responses: want a 200 with the 3 responses", resp.StatusCode, len(ans.Responses))
+			}
+			for _, it := range ans.Responses {
+				var obj map[string]any
+				decodes := json.Unmarshal(it.Body, &obj) == nil
+				if it.ID != "2" {
+					if it.Status != 200 || !decodes {
+						t.Errorf("item %s: status %d, body %s: want it passed", it.ID, it.Status, it.Body)
+					}
+					continue
+				}
+				name, value, _ := strings.Cut(tc.header, "=")
+				if it.Status != tc.status || it.Headers[name] != value || decodes != tc.decodes {
+					t.Errorf("faulted item: status %d, headers %v, body %s", it.Status, it.Headers, it.Body)
+				}
+			}
+			if p.Faulted() != 1 {
+				t.Errorf("Faulted() = %d, want 1", p.Faulted())
+			}
+
+			// A request other than a $batch passes; SetMode ends the item mode.
+			if resp, err := http.Get(p.URL + "/r/b"); err != nil || resp.StatusCode != 200 {
+				t.Errorf("plain GET: %v %v", resp, err)
+			} else {
+				resp.Body.Close()
+			}
+			p.SetMode(Pass, nil)
+			resp2, err := http.Post(p.URL+"/v1.0/$batch", "application/json", strings.NewReader(batch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp2.Body.Close()
+			if p.Faulted() != 1 {
+				t.Errorf("Faulted() = %d after SetMode(Pass): the item mode was kept", p.Faulted())
+			}
+		})
 	}
 }
