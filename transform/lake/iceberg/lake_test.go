@@ -19,6 +19,7 @@ import (
 	"callstats/extract/graph/graphgen"
 	"callstats/transform"
 	"callstats/transform/lake"
+	"callstats/transform/rowbatch"
 )
 
 var t0 = time.Date(2026, 11, 13, 2, 0, 0, 0, time.UTC)
@@ -79,12 +80,39 @@ func (e *env) open(t *testing.T) *Lake {
 func putGraph(t *testing.T, l *Lake, now time.Time, recs ...*graph.CallRecord) (lake.Stats, error) {
 	t.Helper()
 	tx := l.Begin(now)
-	for _, r := range recs {
-		if _, err := tx.PutGraph(context.Background(), r, time.Time{}); err != nil {
+	putRecords(t, tx, l.mem, now, recs...)
+	return tx.Commit(context.Background())
+}
+
+// putRecords puts Teams call records into a transaction (of either lake) as
+// the ingest job does: their rows grouped per table and date by rowbatch.
+func putRecords(t testing.TB, tx rowbatch.Putter, mem memory.Allocator, now time.Time, recs ...*graph.CallRecord) {
+	t.Helper()
+	rs := rowbatch.New(mem)
+	defer rs.Reset()
+	for _, rec := range recs {
+		it := lake.Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime, Start: rec.StartDateTime}
+		if err := rs.Add(context.Background(), tx, it, now, func(b *transform.Builder, at time.Time) { b.AddGraph(rec, at) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return tx.Commit(context.Background())
+	if err := rs.Flush(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openPlain opens a plain lake in dir with the tables declared as jobs does.
+func openPlain(t testing.TB, dir string, mem memory.Allocator) *lake.Lake {
+	t.Helper()
+	var tables []lake.Table
+	for _, tb := range transform.AllTables {
+		tables = append(tables, lake.Table{Name: string(tb), Key: transform.KeyColumn(tb), Plain: transform.UniqueColumns(tb)})
+	}
+	pl, err := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{Allocator: mem, Tables: tables})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pl
 }
 
 // rows renders every row of the Graph tables in a view, without ingested_at
@@ -130,17 +158,10 @@ func viewRows(t *testing.T, v *View, mem memory.Allocator) map[string][]string {
 func plainRows(t *testing.T, mem memory.Allocator, batches ...[]*graph.CallRecord) map[string][]string {
 	t.Helper()
 	dir := t.TempDir()
-	pl, err := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := openPlain(t, dir, mem)
 	for _, recs := range batches {
 		tx := pl.Begin(t0)
-		for _, r := range recs {
-			if _, err := tx.PutGraph(context.Background(), r, time.Time{}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		putRecords(t, tx, mem, t0, recs...)
 		if _, err := tx.Commit(context.Background()); err != nil {
 			t.Fatal(err)
 		}
