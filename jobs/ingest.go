@@ -114,6 +114,7 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	if r.sink, err = openSink(ctx, cfg, r.log); err != nil {
 		return nil, cannot(err)
 	}
+	defer r.sink.Close()
 	if r.st, err = loadRunState(r.sink); err != nil {
 		return nil, cannot(err)
 	}
