@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"callstats/internal/icebergcat"
 	"callstats/transform"
 	"callstats/transform/lake/iceberg"
 )
@@ -40,7 +41,7 @@ func TestMaintainTakesTheStateLock(t *testing.T) {
 func maxFilesPerDay(t *testing.T, dir string) int {
 	t.Helper()
 	cfg := icebergConfig(dir, "http://unused", night1)
-	cc, err := icebergCatalogConfig(cfg)
+	cc, err := icebergcat.Config(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"callstats/config"
 	"callstats/extract/graph/graphtest"
+	"callstats/internal/icebergcat"
 	"callstats/transform"
 	"callstats/transform/lake/iceberg"
 )
@@ -37,7 +38,7 @@ func icebergDigest(t *testing.T, cfg *config.Config) map[string][]string {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	cc, err := icebergCatalogConfig(cfg)
+	cc, err := icebergcat.Config(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func icebergDigest(t *testing.T, cfg *config.Config) map[string][]string {
 // snapshots.
 func icebergDataFiles(t *testing.T, cfg *config.Config) []string {
 	t.Helper()
-	cc, err := icebergCatalogConfig(cfg)
+	cc, err := icebergcat.Config(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
