@@ -25,6 +25,7 @@ import (
 // iceberg-go: after an append, a copy-on-write replacement and a
 // compaction, icebird reads the same rows as the plain lake holds.
 func TestIcebirdReadsTables(t *testing.T) {
+	t.Parallel()
 	icebird.Require(t)
 	e := newEnv(t)
 	l := e.open(t)
