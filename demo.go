@@ -16,8 +16,10 @@ import (
 	"callstats/extract/queue"
 	"callstats/extract/ringcentral/rctest"
 	"callstats/internal/azurite"
+	"callstats/internal/icebergcat"
 	"callstats/jobs"
 	"callstats/report"
+	"callstats/transform/lake/iceberg"
 )
 
 // demoTenant is the fake tenant's GUID (the receiver checks each
@@ -42,6 +44,9 @@ type demoOptions struct {
 	// windows follow the notification times).
 	queue string
 	mail  string // "graph": mail the workbooks through the fake Graph
+	// format is output.format: plain, or iceberg (Iceberg tables in a
+	// SQLite catalog under the demo's state, the warehouse its lake).
+	format string
 }
 
 // runDemo starts the fake Graph and RingCentral with a generated week and
@@ -62,6 +67,12 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 		table = true
 	default:
 		fmt.Fprintf(stderr, "callstats: demo: --queue must be %s or %s, got %q\n", demoQueueFile, demoQueueTable, queueKind)
+		return exitUsage
+	}
+	switch opts.format {
+	case "", config.FormatPlain, config.FormatIceberg:
+	default:
+		fmt.Fprintf(stderr, "callstats: demo: --format must be %s or %s, got %q\n", config.FormatPlain, config.FormatIceberg, opts.format)
 		return exitUsage
 	}
 	if err := prepareDemoDir(dir); err != nil {
@@ -133,6 +144,9 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 		return exitCannot
 	}
 	cfg.ApplyDefaults()
+	if opts.format != "" {
+		cfg.Output.Format = opts.format
+	}
 	cfg.Reconcile.WindowDays = 9 // the demo week and the two nights after it
 	cfg.Reports.Timezone = "Europe/Berlin"
 	now := night1
@@ -228,7 +242,18 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 		fmt.Fprintf(stdout, "\nReconciliation: %d of %d calls listed by Graph were never notified (%.1f%%); %d of them recovered into the lake.\n",
 			missed, listed, 100*float64(missed)/float64(listed), recovered)
 	}
-	if err := printHeadlines(ctx, stdout, cfg.Output.Dir); err != nil {
+	scan := plainScan(cfg.Output.Dir)
+	var view *iceberg.View
+	if cfg.Output.Format == config.FormatIceberg {
+		v, closeCatalog, err := icebergcat.OpenView(ctx, cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "callstats: demo: reading the lake back: %v\n", err)
+			return exitCannot
+		}
+		defer closeCatalog()
+		view, scan = v, icebergScan(v)
+	}
+	if err := printHeadlines(ctx, stdout, scan); err != nil {
 		fmt.Fprintf(stderr, "callstats: demo: reading the lake back: %v\n", err)
 		return exitCannot
 	}
@@ -269,6 +294,10 @@ func runDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer, en
 		if code := demoGraphMail(ctx, cfg, env, srv, fig.Week, stdout, stderr); code != exitOK {
 			return code
 		}
+	}
+	if view != nil {
+		printIcebergHowTo(stdout, cfg, view)
+		return exitOK
 	}
 	fmt.Fprintf(stdout, "\nLake:  %s\n", cfg.Output.Dir)
 	fmt.Fprintf(stdout, "Query it, e.g. with DuckDB:\n  SELECT quality, count(*) FROM read_parquet('%s/streams/*/*.parquet', hive_partitioning=true) GROUP BY 1;\n", cfg.Output.Dir)

@@ -11,11 +11,21 @@ import (
 	"callstats/transform/lake"
 )
 
+// tableScan calls fn with every record batch of a table of the demo's lake.
+type tableScan func(ctx context.Context, table string, fn func(arrow.RecordBatch) error) error
+
+// plainScan reads the plain lake in dir.
+func plainScan(dir string) tableScan {
+	return func(ctx context.Context, table string, fn func(arrow.RecordBatch) error) error {
+		return lake.Scan(ctx, dir, table, nil, fn)
+	}
+}
+
 // printHeadlines reads the lake back and prints a few figures.
-func printHeadlines(ctx context.Context, w io.Writer, dir string) error {
+func printHeadlines(ctx context.Context, w io.Writer, scan tableScan) error {
 	calls := map[string]int{}
 	n := 0
-	err := lake.Scan(ctx, dir, "calls", nil, func(rec arrow.RecordBatch) error {
+	err := scan(ctx, "calls", func(rec arrow.RecordBatch) error {
 		types := column[*array.String](rec, "call_type")
 		for i := range int(rec.NumRows()) {
 			n++
@@ -29,7 +39,7 @@ func printHeadlines(ctx context.Context, w io.Writer, dir string) error {
 		return err
 	}
 	quality := map[string]map[string]int{}
-	err = lake.Scan(ctx, dir, "streams", nil, func(rec arrow.RecordBatch) error {
+	err = scan(ctx, "streams", func(rec arrow.RecordBatch) error {
 		q := column[*array.String](rec, "quality")
 		mt := column[*array.String](rec, "media_type")
 		for i := range int(rec.NumRows()) {

@@ -52,6 +52,7 @@ var commands = []*command{
 	serveCmd,
 	subscribeCmd,
 	statusCmd,
+	maintainCmd,
 	demoCmd,
 	versionCmd,
 }

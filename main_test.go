@@ -21,7 +21,7 @@ import (
 // TestCommandLine: each rule of the command line, with where its output
 // goes (stdout or stderr) and the exit status.
 func TestCommandLine(t *testing.T) {
-	verbs := "ingest, reconcile, report, deliver, schedule, serve, subscribe, status, demo, version"
+	verbs := "ingest, reconcile, report, deliver, schedule, serve, subscribe, status, maintain, demo, version"
 	for _, tc := range []struct {
 		args []string
 		code int

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"callstats/config"
+	"callstats/internal/icebergcat"
 	"callstats/report"
 )
 
@@ -66,6 +67,15 @@ func Render(ctx context.Context, cfg *config.Config, w report.Week, tenant bool)
 		return nil, fmt.Errorf("reports.timezone: %w", err)
 	}
 	opts := report.Options{LakeDir: cfg.Output.Dir, Week: w, Location: loc}
+	if cfg.Output.Format == config.FormatIceberg {
+		// One view for every workbook: they all show the same batches.
+		v, closeCatalog, err := icebergcat.OpenView(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("reading the iceberg lake: %w", err)
+		}
+		defer closeCatalog()
+		opts.Iceberg = v
+	}
 	var out []Workbook
 	if tenant {
 		path := filepath.Join(cfg.Reports.Dir, report.FileName(w))

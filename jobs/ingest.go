@@ -114,6 +114,7 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	if r.sink, err = openSink(ctx, cfg, r.log); err != nil {
 		return nil, cannot(err)
 	}
+	defer r.sink.Close()
 	if r.st, err = loadRunState(r.sink); err != nil {
 		return nil, cannot(err)
 	}
@@ -173,6 +174,9 @@ func run(ctx context.Context, cfg *config.Config, env Env, job string, w *Window
 	r.sum.Pending = len(r.st.pending)
 	r.sum.LakeRecords = r.sink.Len()
 	r.pruneQueue(ctx)
+	if job == "ingest" {
+		r.maintainAfterIngest(ctx)
+	}
 	r.sum.Done = true
 	if r.sum.TimedOut {
 		return r.sum, cannot(fmt.Errorf("%w (%s): fetching stopped; what was fetched is committed, %d calls wait for the next run",

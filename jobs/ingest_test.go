@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv("CALLSTATS_TEST_CHILD_DIR"); dir != "" {
 		cfg := testConfig(dir, os.Getenv("CALLSTATS_TEST_CHILD_URL"), night1)
 		cfg.Output.BatchSize = 7
+		if format := os.Getenv("CALLSTATS_TEST_CHILD_FORMAT"); format != "" {
+			cfg.Output.Format = format
+		}
 		if _, err := Ingest(context.Background(), cfg, Env{}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

@@ -61,6 +61,8 @@ type Sink interface {
 	// ScanFile calls fn with each record batch of a file committed with
 	// PutFile; a missing file calls fn never and is no error.
 	ScanFile(ctx context.Context, table, date, name string, fn func(arrow.RecordBatch) error) error
+	// Close releases the sink (its catalog connection).
+	Close() error
 }
 
 // SinkTx is one transaction of a Sink; see Sink for its guarantees.
@@ -86,6 +88,9 @@ type lakeSink struct{ *lake.Lake }
 
 func (s lakeSink) Begin(now time.Time) SinkTx { return s.Lake.Begin(now) }
 
+// Close does nothing: the plain lake holds nothing open between commits.
+func (lakeSink) Close() error { return nil }
+
 // lakeTables declares the tables of call rows with their keys.
 func lakeTables() []lake.Table {
 	out := make([]lake.Table, 0, len(transform.AllTables))
@@ -98,6 +103,13 @@ func lakeTables() []lake.Table {
 // openSink opens the configured sink, finishing or undoing what a crashed
 // run left behind.
 func openSink(ctx context.Context, cfg *config.Config, log *slog.Logger) (Sink, error) {
+	if cfg.Output.Format == config.FormatIceberg {
+		lk, err := openIceberg(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return icebergSink{lk}, nil
+	}
 	lk, err := lake.Open(ctx, cfg.Output.Dir, cfg.StateDir, lake.Options{Logger: log, Tables: lakeTables()})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"callstats/transform/lake"
+	"callstats/transform/lake/iceberg"
 )
 
 // Aggregation: one pass over the partitions that can hold the report week
@@ -311,21 +312,32 @@ type lakeData struct {
 
 // aggregate reads the lake for the two weeks of w.
 func aggregate(ctx context.Context, dir string, w *window, mem memory.Allocator) (*lakeData, error) {
-	return aggregateScope(ctx, dir, w, mem, nil)
+	return aggregateScope(ctx, dir, nil, w, mem, nil)
 }
 
-// aggregateScope is aggregate restricted to scope (nil: the whole tenant).
-func aggregateScope(ctx context.Context, dir string, w *window, mem memory.Allocator, scope *Scope) (*lakeData, error) {
+// aggregateScope is aggregate restricted to scope (nil: the whole tenant),
+// reading the Iceberg tables of ice instead of the plain lake in dir when
+// ice is set.
+func aggregateScope(ctx context.Context, dir string, ice *iceberg.View, w *window, mem memory.Allocator, scope *Scope) (*lakeData, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	// The lake's read lock, for the whole read: an ingest committing
-	// meanwhile never removes a file listed here.
-	release, err := lake.ReadLock(ctx, dir)
-	if err != nil {
-		return nil, err
+	list := func(ctx context.Context, table string, from, to time.Time) ([]lakeFile, bool, error) {
+		return listIceberg(ctx, ice, table, from, to)
 	}
-	defer release()
+	if ice == nil {
+		// The lake's read lock, for the whole read: an ingest committing
+		// meanwhile never removes a file listed here. (A view of Iceberg
+		// tables is a snapshot already.)
+		release, err := lake.ReadLock(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		list = func(ctx context.Context, table string, from, to time.Time) ([]lakeFile, bool, error) {
+			return listFiles(ctx, dir, table, from, to)
+		}
+	}
 	// Partitions: every UTC day that can hold a call starting in either week,
 	// and one more day each side.
 	from := midnight(time.UnixMicro(w.start[prev]).UTC()).AddDate(0, 0, -1)
@@ -333,7 +345,7 @@ func aggregateScope(ctx context.Context, dir string, w *window, mem memory.Alloc
 	files := map[string][]lakeFile{}
 	present := map[string]bool{}
 	for _, t := range []string{tCalls, tParticipants, tSessions, tStreams, tLegs, tReconcile, tPSTN, tDirect} {
-		fs, ok, err := listFiles(ctx, dir, t, from, to)
+		fs, ok, err := list(ctx, t, from, to)
 		if err != nil {
 			return nil, err
 		}
@@ -366,7 +378,7 @@ func aggregateScope(ctx context.Context, dir string, w *window, mem memory.Alloc
 			jobs = append(jobs, job{t, f})
 		}
 	}
-	err = runPool(ctx, scanners, jobs, func(ctx context.Context, sc *scanner, j job) error {
+	err := runPool(ctx, scanners, jobs, func(ctx context.Context, sc *scanner, j job) error {
 		switch j.table {
 		case tCalls:
 			return sc.calls(ctx, j.f)

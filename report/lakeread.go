@@ -17,6 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"callstats/transform/lake/iceberg"
 )
 
 // Reading the lake: the Parquet files of the partitions a report needs, only
@@ -28,6 +30,18 @@ type lakeFile struct {
 	// day is the partition date (UTC midnight); zero for a file that is not
 	// under a date=YYYY-MM-DD directory, which is always read.
 	day time.Time
+	// ice, when set, holds the file's rows instead: the day partition of
+	// table in a view of the Iceberg tables.
+	ice   *iceberg.View
+	table string
+}
+
+// read calls fn with every batch of the file, projected to cols.
+func (f lakeFile) read(ctx context.Context, cols []colSpec, mem memory.Allocator, fn func(*batch) error) error {
+	if f.ice != nil {
+		return scanIceberg(ctx, f, cols, mem, fn)
+	}
+	return scanFile(ctx, f.path, cols, mem, fn)
 }
 
 // listFiles returns the files of table whose partition date is within

@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"callstats/internal/atomicfile"
+	"callstats/transform/lake/iceberg"
 )
 
 // Options say which week of which lake to report on.
@@ -38,6 +39,9 @@ type Options struct {
 	// the calls they took part in, and puts the scope's name in every sheet
 	// title. Nil is the whole tenant.
 	Scope *Scope
+	// Iceberg, when set, is the lake to read (output.format iceberg): a
+	// consistent view of its tables; LakeDir is then not read.
+	Iceberg *iceberg.View
 }
 
 // FileName is the workbook's conventional name for a week: callstats-2026-W47.xlsx.
@@ -59,10 +63,12 @@ func Generate(ctx context.Context, opts Options, path string) (*Figures, error) 
 	if opts.Week.Week < 1 || opts.Week.Week > weeksIn(opts.Week.Year) {
 		return nil, fmt.Errorf("report: no week %s", opts.Week)
 	}
-	if st, err := os.Stat(opts.LakeDir); err != nil {
-		return nil, fmt.Errorf("report: reading lake %s: %w", opts.LakeDir, err)
-	} else if !st.IsDir() {
-		return nil, fmt.Errorf("report: lake %s is not a directory", opts.LakeDir)
+	if opts.Iceberg == nil {
+		if st, err := os.Stat(opts.LakeDir); err != nil {
+			return nil, fmt.Errorf("report: reading lake %s: %w", opts.LakeDir, err)
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("report: lake %s is not a directory", opts.LakeDir)
+		}
 	}
 	w := &window{loc: opts.Location}
 	start, end := opts.Week.Range(opts.Location)
@@ -80,7 +86,7 @@ func Generate(ctx context.Context, opts Options, path string) (*Figures, error) 
 		}
 		opts.Title = name
 	}
-	data, err := aggregateScope(ctx, opts.LakeDir, w, memory.DefaultAllocator, opts.Scope)
+	data, err := aggregateScope(ctx, opts.LakeDir, opts.Iceberg, w, memory.DefaultAllocator, opts.Scope)
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", opts.Week, err)
 	}

@@ -87,7 +87,7 @@ func resolveScope(ctx context.Context, sc *Scope, parts, legs []lakeFile, sc0 *s
 	}
 	sp := []colSpec{{name: "call_id"}, {name: "participant_id"}, {name: "user_principal_name"}, {name: "administrative_unit_ids"}}
 	for _, f := range parts {
-		err := scanFile(ctx, f.path, sp, sc0.mem, func(b *batch) error {
+		err := f.read(ctx, sp, sc0.mem, func(b *batch) error {
 			c := cols{b: b, specs: sp}
 			ids, pid, upn, aus := c.str("call_id"), c.str("participant_id"), c.str("user_principal_name"), c.list("administrative_unit_ids")
 			if c.err != nil {
@@ -125,7 +125,7 @@ func resolveScope(ctx context.Context, sc *Scope, parts, legs []lakeFile, sc0 *s
 	}
 	lp := []colSpec{{name: "call_id"}, {name: "from_extension"}, {name: "to_extension"}}
 	for _, f := range legs {
-		err := scanFile(ctx, f.path, lp, sc0.mem, func(b *batch) error {
+		err := f.read(ctx, lp, sc0.mem, func(b *batch) error {
 			c := cols{b: b, specs: lp}
 			ids, from, to := c.str("call_id"), c.str("from_extension"), c.str("to_extension")
 			if c.err != nil {

@@ -83,7 +83,7 @@ func (sc *scanner) calls(ctx context.Context, f lakeFile) error {
 	results, dirs := newLookup(s.rcResults), newLookup(s.rcDirections)
 	callerSt, calleeSt := newLookup(s.rcCallerSt), newLookup(s.rcCalleeSt)
 	loc := sc.w.loc
-	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
+	return f.read(ctx, sp, sc.mem, func(b *batch) error {
 		c := cols{b: b, specs: sp}
 		ids, start, dur, typ := c.str("call_id"), c.ts("start_time"), c.f64("duration_s"), c.str("call_type")
 		src, orgID, orgKind, orgName := c.str("source"), c.str("organizer_id"), c.str("organizer_kind"), c.str("organizer_name")
@@ -256,7 +256,7 @@ func (sc *scanner) sessions(ctx context.Context, f lakeFile, p plan) error {
 	s := sc.s
 	sides := [2]*endpoint{newEndpoint(s), newEndpoint(s)}
 	lastID := "\x00"
-	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
+	return f.read(ctx, sp, sc.mem, func(b *batch) error {
 		c := cols{b: b, specs: sp}
 		ids, dur := c.str("call_id"), c.f64("duration_s")
 		sides[0].sessionCols(&c, "caller")
@@ -332,7 +332,7 @@ func (sc *scanner) streams(ctx context.Context, f lakeFile, p plan) error {
 	dirc := &classes{f: streamDirection}
 	media := newLookup(s.media)
 	sides := [2]*endpoint{newEndpoint(s), newEndpoint(s)}
-	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
+	return f.read(ctx, sp, sc.mem, func(b *batch) error {
 		c := cols{b: b, specs: sp}
 		ids, qual, mt, sd := c.str("call_id"), c.str("quality"), c.str("media_type"), c.str("stream_direction")
 		sides[0].streamCols(&c, "caller")
@@ -396,7 +396,7 @@ func (sc *scanner) participants(ctx context.Context, f lakeFile, p plan) error {
 	sp := specs(p, dictCols("participant_id", "kind"), dictCols("display_name", "user_principal_name"))
 	kindIsUser := &classes{f: isUser}
 	users := newLookup(sc.s.users)
-	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
+	return f.read(ctx, sp, sc.mem, func(b *batch) error {
 		c := cols{b: b, specs: sp}
 		ids, pid, kind, name, upn := c.str("call_id"), c.str("participant_id"), c.str("kind"), c.str("display_name"), c.str("user_principal_name")
 		if c.err != nil {
@@ -434,7 +434,7 @@ func (sc *scanner) pstnCalls(ctx context.Context, f lakeFile) error {
 	sp = sc.userCols(sp)
 	s := sc.s
 	dirs := newLookup(s.pstnDir)
-	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
+	return f.read(ctx, sp, sc.mem, func(b *batch) error {
 		c := cols{b: b, specs: sp}
 		start, dur, typ, charge, currency := c.ts("start_time"), c.f64("duration_s"), c.str("call_type"), c.f64("charge"), c.str("currency")
 		if c.err != nil {
@@ -480,7 +480,7 @@ func (sc *scanner) directRouting(ctx context.Context, f lakeFile) error {
 		{name: "success_flag"}, {name: "final_sip_code"}, {name: "final_sip_code_phrase", dict: true}}
 	sp = sc.userCols(sp)
 	s := sc.s
-	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
+	return f.read(ctx, sp, sc.mem, func(b *batch) error {
 		c := cols{b: b, specs: sp}
 		start, dur, typ, success, code, phrase := c.ts("start_time"), c.f64("duration_s"), c.str("call_type"),
 			c.boolean("success_flag"), c.i64("final_sip_code"), c.str("final_sip_code_phrase")
@@ -535,7 +535,7 @@ func (sc *scanner) legRows(ctx context.Context, f lakeFile) error {
 		sp = append(sp, colSpec{name: "call_id"})
 	}
 	legs := newLookup(sc.s.legs)
-	return scanFile(ctx, f.path, sp, sc.mem, func(b *batch) error {
+	return f.read(ctx, sp, sc.mem, func(b *batch) error {
 		c := cols{b: b, specs: sp}
 		start, dur, typ, ids := c.ts("start_time"), c.f64("duration_s"), c.str("leg_type"), c.str("call_id")
 		if c.err != nil {
@@ -590,7 +590,7 @@ func readReconcile(ctx context.Context, files []lakeFile, w *window, mem memory.
 	}
 	rows := map[key]reconRow{}
 	for _, f := range files {
-		err := scanFile(ctx, f.path, sp, mem, func(b *batch) error {
+		err := f.read(ctx, sp, mem, func(b *batch) error {
 			c := cols{b: b, specs: sp}
 			src, day := c.str("source"), c.day("day")
 			listed, notified, missed := c.i64("listed"), c.i64("notified"), c.i64("missed")

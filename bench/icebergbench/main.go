@@ -23,10 +23,13 @@ import (
 	"syscall"
 	"time"
 
+	"callstats/bench/pipeline"
 	"callstats/extract/graph"
 	"callstats/extract/graph/graphgen"
+	"callstats/transform"
 	"callstats/transform/lake"
 	"callstats/transform/lake/iceberg"
+	"callstats/transform/rowbatch"
 )
 
 func main() {
@@ -101,12 +104,6 @@ func compare(args []string) error {
 	return nil
 }
 
-// committer is what the two lakes have in common for this benchmark.
-type committer interface {
-	PutGraph(ctx context.Context, rec *graph.CallRecord, notified time.Time) (lake.Change, error)
-	Commit(ctx context.Context) (lake.Stats, error)
-}
-
 func child(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	format := fs.String("format", "plain", "plain or iceberg")
@@ -116,14 +113,14 @@ func child(args []string) error {
 	fs.Parse(args)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
-	var begin func() committer
+	var begin func(now time.Time) rowbatch.Tx
 	switch *format {
 	case "plain":
-		l, err := lake.Open(ctx, filepath.Join(*dir, "lake"), filepath.Join(*dir, "state"), lake.Options{})
+		l, err := lake.Open(ctx, filepath.Join(*dir, "lake"), filepath.Join(*dir, "state"), lake.Options{Tables: pipeline.Tables()})
 		if err != nil {
 			return err
 		}
-		begin = func() committer { return l.Begin(now) }
+		begin = func(now time.Time) rowbatch.Tx { return l.Begin(now) }
 	case "iceberg":
 		l, err := iceberg.Open(ctx, iceberg.CatalogConfig{Kind: iceberg.SQLCatalog,
 			URI: filepath.Join(*dir, "state", "catalog.db"), Warehouse: filepath.Join(*dir, "lake")},
@@ -132,7 +129,7 @@ func child(args []string) error {
 			return err
 		}
 		defer l.Close()
-		begin = func() committer { return l.Begin(now) }
+		begin = func(now time.Time) rowbatch.Tx { return l.Begin(now) }
 	default:
 		return fmt.Errorf("unknown format %q", *format)
 	}
@@ -143,7 +140,11 @@ func child(args []string) error {
 	defer f.Close()
 	t := time.Now()
 	br := bufio.NewReaderSize(f, 1<<20)
-	tx, n, inTx, files := begin(), 0, 0, 0
+	// Written as the ingest job writes: rows grouped by rowbatch, each
+	// batch committed in the background while the next is built.
+	n, inTx, files := 0, 0, 0
+	w := rowbatch.NewWriter(nil, begin, func() time.Time { return now }, func(st lake.Stats) { files += st.FilesWritten })
+	defer w.Abort()
 	for {
 		b, rerr := br.ReadBytes('\n')
 		if len(b) > 1 {
@@ -151,17 +152,16 @@ func child(args []string) error {
 			if err != nil {
 				return fmt.Errorf("record %d: %w", n+1, err)
 			}
-			if _, err := tx.PutGraph(ctx, rec, time.Time{}); err != nil {
+			it := lake.Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime, Start: rec.StartDateTime}
+			if err := w.Add(ctx, it, func(b *transform.Builder, at time.Time) { b.AddGraph(rec, at) }); err != nil {
 				return err
 			}
 			n++
 			if inTx++; inTx == *batch {
-				st, err := tx.Commit(ctx)
-				if err != nil {
+				if err := w.Commit(ctx); err != nil {
 					return err
 				}
-				files += st.FilesWritten
-				tx, inTx = begin(), 0
+				inTx = 0
 			}
 		}
 		if rerr == io.EOF {
@@ -171,11 +171,12 @@ func child(args []string) error {
 			return rerr
 		}
 	}
-	st, err := tx.Commit(ctx)
-	if err != nil {
+	if err := w.Commit(ctx); err != nil {
 		return err
 	}
-	files += st.FilesWritten
+	if err := w.Wait(); err != nil {
+		return err
+	}
 	secs := time.Since(t).Seconds()
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)

@@ -20,6 +20,7 @@ import (
 // the SQL catalog on local disk: the rows equal the plain lake's, read back
 // by iceberg-go and by icebird straight from Azurite's blob service.
 func TestAzureWarehouse(t *testing.T) {
+	t.Parallel()
 	az := azurite.Start(t)
 	ctx := context.Background()
 	client, err := azblob.NewClientFromConnectionString(az.ConnectionString(), nil)

@@ -25,6 +25,7 @@ import (
 // iceberg-go: after an append, a copy-on-write replacement and a
 // compaction, icebird reads the same rows as the plain lake holds.
 func TestIcebirdReadsTables(t *testing.T) {
+	t.Parallel()
 	icebird.Require(t)
 	e := newEnv(t)
 	l := e.open(t)
@@ -119,17 +120,10 @@ func jsonCell(v any) string {
 func plainIcebirdRows(t *testing.T, mem memory.Allocator, batches ...[]*graph.CallRecord) map[string][]string {
 	t.Helper()
 	dir := t.TempDir()
-	pl, err := lake.Open(context.Background(), filepath.Join(dir, "lake"), filepath.Join(dir, "state"), lake.Options{Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := openPlain(t, dir, mem)
 	for _, recs := range batches {
 		tx := pl.Begin(t0)
-		for _, r := range recs {
-			if _, err := tx.PutGraph(context.Background(), r, time.Time{}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		putRecords(t, tx, mem, t0, recs...)
 		if _, err := tx.Commit(context.Background()); err != nil {
 			t.Fatal(err)
 		}

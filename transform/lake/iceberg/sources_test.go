@@ -12,6 +12,7 @@ import (
 	"callstats/extract/graph/graphgen"
 	"callstats/transform"
 	"callstats/transform/lake"
+	"callstats/transform/rowbatch"
 )
 
 // TestCallLogRowsKeyedByID: PSTN log rows are items of source pstn whose
@@ -34,12 +35,17 @@ func TestCallLogRowsKeyedByID(t *testing.T) {
 	}
 	put := func(now time.Time) lake.Stats {
 		tx := l.Begin(now)
+		rs := rowbatch.New(e.mem)
+		defer rs.Reset()
 		for i := range rows {
 			row := &rows[i]
 			it := lake.Item{Source: "pstn", ID: row.ID, Start: row.StartDateTime}
-			if _, err := tx.Put(context.Background(), it, func(b *transform.Builder, at time.Time) { b.AddPstnCall(row, at) }); err != nil {
+			if err := rs.Add(context.Background(), tx, it, now, func(b *transform.Builder, at time.Time) { b.AddPstnCall(row, at) }); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if err := rs.Flush(context.Background(), tx); err != nil {
+			t.Fatal(err)
 		}
 		st, err := tx.Commit(context.Background())
 		if err != nil {
@@ -130,9 +136,7 @@ func TestStateCommittedWithTables(t *testing.T) {
 	l := e.open(t)
 	tx := l.Begin(t0)
 	tx.SetState("cursor.json", []byte(`{"at":1}`))
-	if _, err := tx.PutGraph(context.Background(), week(t, 1)[0], time.Time{}); err != nil {
-		t.Fatal(err)
-	}
+	putRecords(t, tx, e.mem, t0, week(t, 1)[0])
 	if _, err := tx.Commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -145,9 +149,7 @@ func TestStateCommittedWithTables(t *testing.T) {
 	}
 	tx = l.Begin(t0)
 	tx.SetState("cursor.json", []byte(`{"at":2}`))
-	if _, err := tx.PutGraph(context.Background(), weekOf(t, 2, 1)[0], time.Time{}); err != nil {
-		t.Fatal(err)
-	}
+	putRecords(t, tx, e.mem, t0, weekOf(t, 2, 1)[0])
 	if _, err := tx.Commit(context.Background()); err != errCrash {
 		t.Fatalf("commit: %v, want the simulated crash", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,21 +20,19 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
-	"callstats/extract/graph"
 	"callstats/internal/atomicfile"
 	"callstats/transform"
 	"callstats/transform/lake"
 )
 
 // Tx is one batch: the items put into it reach the tables together at
-// Commit, or not at all.
+// Commit, or not at all. It is a jobs.SinkTx.
 type Tx struct {
 	l     *Lake
 	batch string
 	now   time.Time
-	b     *transform.Builder
-	// starts holds CallStartColumn of the rows staged in b's child tables.
-	starts  map[transform.Table]*array.TimestampBuilder
+	// recs are the rows staged per table, in the tables' schemas (child
+	// tables with CallStartColumn).
 	recs    map[string][]arrow.RecordBatch
 	entries map[string]*record
 	// replaced are the index records of the items whose rows go.
@@ -43,7 +42,6 @@ type Tx struct {
 	pending map[string]*change
 	state   map[string][]byte
 	stats   lake.Stats
-	rowCap  int
 	done    bool
 }
 
@@ -54,29 +52,20 @@ type putFile struct {
 	rec               arrow.RecordBatch
 }
 
-// Begin starts a batch; now stamps ingested_at and the index's fetch time.
+// Begin starts a batch; now is the index's fetch time of its items.
 func (l *Lake) Begin(now time.Time) *Tx {
 	l.n++
 	var r [6]byte
 	rand.Read(r[:])
-	tx := &Tx{
+	return &Tx{
 		l:       l,
 		batch:   fmt.Sprintf("%s-%s-%d", now.UTC().Format("20060102T150405"), hex.EncodeToString(r[:]), l.n),
 		now:     now.UTC(),
-		b:       transform.NewBuilder(l.mem),
-		starts:  map[transform.Table]*array.TimestampBuilder{},
 		recs:    map[string][]arrow.RecordBatch{},
 		entries: map[string]*record{},
 		state:   map[string][]byte{},
 		stats:   lake.Stats{Rows: map[string]int64{}},
-		rowCap:  64 << 10,
 	}
-	for _, d := range tableDefs {
-		if d.childOfCall {
-			tx.starts[transform.Table(d.name)] = array.NewTimestampBuilder(l.mem, tsType)
-		}
-	}
-	return tx
 }
 
 // Batch is the batch id that goes into every snapshot summary of the batch.
@@ -85,79 +74,170 @@ func (tx *Tx) Batch() string { return tx.batch }
 // Len is the number of items staged (added, replaced or refreshed).
 func (tx *Tx) Len() int { return len(tx.entries) }
 
-// PutGraph stages a Teams call record, notified at the given time (zero if
-// it was not notified).
-func (tx *Tx) PutGraph(ctx context.Context, rec *graph.CallRecord, notified time.Time) (lake.Change, error) {
-	it := lake.Item{Source: "teams", ID: rec.ID, Version: rec.Version, LastModified: rec.LastModifiedDateTime,
-		Start: rec.StartDateTime, Notified: notified}
-	return tx.Put(ctx, it, func(b *transform.Builder, ingestedAt time.Time) { b.AddGraph(rec, ingestedAt) })
+// Put stages items with their rows: per table (named as in
+// transform.AllTables), one record batch of the plain lake's schema holding
+// the rows of every item, each row naming its item by the table's key
+// column. An item that is not newer than the lake's copy changes nothing but
+// the index's fetch time, and its rows are not written. The caller keeps
+// ownership of rows.
+func (tx *Tx) Put(ctx context.Context, items []lake.Item, rows map[string]arrow.RecordBatch) ([]lake.Change, error) {
+	if tx.done {
+		return nil, errors.New("transaction already finished")
+	}
+	for t, rec := range rows {
+		d, ok := defOf(t)
+		if !ok || d.name == string(transform.Reconcile) {
+			return nil, fmt.Errorf("putting rows: table %q is not a table of items", t)
+		}
+		if want := transform.Schema(transform.Table(t)); !rec.Schema().Equal(want) {
+			return nil, fmt.Errorf("putting rows of %s: schema %s is not the table's", t, rec.Schema())
+		}
+	}
+	byID := make(map[string]int, len(items))
+	for i, it := range items {
+		if it.Source == "" || strings.Contains(it.Source, "/") || it.ID == "" {
+			return nil, fmt.Errorf("putting %s item %q: source and id are required", it.Source, it.ID)
+		}
+		if _, dup := byID[it.ID]; dup {
+			return nil, fmt.Errorf("putting %s %s: two items of one Put share the id", it.Source, it.ID)
+		}
+		byID[it.ID] = i
+		if _, ok := tx.entries[itemKey(it.Source, it.ID)]; ok {
+			return nil, fmt.Errorf("putting %s %s: %w", it.Source, it.ID, lake.ErrStaged)
+		}
+	}
+	// Split every table's rows by item before staging anything, so that a
+	// row naming no item of the Put fails the Put whole.
+	type tableRows struct {
+		name string
+		idx  []int // item of each row
+	}
+	split := make([]tableRows, 0, len(rows))
+	for _, t := range slices.Sorted(maps.Keys(rows)) {
+		rec := rows[t]
+		d, _ := defOf(t)
+		col := rec.Schema().FieldIndices(d.key)
+		if len(col) != 1 {
+			return nil, fmt.Errorf("putting rows of %s: no %s column", t, d.key)
+		}
+		ids, ok := rec.Column(col[0]).(*array.String)
+		if !ok {
+			return nil, fmt.Errorf("putting rows of %s: %s is %s, not a string", t, d.key, rec.Column(col[0]).DataType())
+		}
+		idx := make([]int, rec.NumRows())
+		for row := range idx {
+			i, ok := byID[ids.Value(row)]
+			if ids.IsNull(row) || !ok {
+				return nil, fmt.Errorf("putting rows of %s: row %d names %q, not an item of the Put", t, row, ids.Value(row))
+			}
+			idx[row] = i
+		}
+		split = append(split, tableRows{name: t, idx: idx})
+	}
+	changes := make([]lake.Change, len(items))
+	staged := make([]*record, len(items))
+	for i, it := range items {
+		changes[i], staged[i] = tx.stage(it)
+	}
+	for _, tr := range split {
+		seen := make([]bool, len(items))
+		for _, i := range tr.idx {
+			if !seen[i] && changes[i] != lake.Unchanged {
+				seen[i] = true
+				staged[i].Tables = append(staged[i].Tables, tr.name)
+			}
+		}
+		if err := tx.addRows(tr.name, rows[tr.name], tr.idx, items, changes); err != nil {
+			return nil, err
+		}
+	}
+	return changes, ctx.Err()
 }
 
-// Put stages an item whose rows add writes into a builder. An item that is
-// not newer than the lake's copy changes nothing but the index's fetch time.
-func (tx *Tx) Put(ctx context.Context, it lake.Item, add func(b *transform.Builder, ingestedAt time.Time)) (lake.Change, error) {
-	if tx.done {
-		return 0, errors.New("transaction already finished")
-	}
-	if it.Source == "" || strings.Contains(it.Source, "/") || it.ID == "" {
-		return 0, fmt.Errorf("putting %s item %q: source and id are required", it.Source, it.ID)
-	}
+// stage puts an item's index record into the batch and says what it
+// changes; the record is nil when the item is unchanged.
+func (tx *Tx) stage(it lake.Item) (lake.Change, *record) {
 	r := &record{Entry: lake.Entry{
+		// The index outlives the record: copy the id, which a decoder may
+		// have pointed into the record's whole JSON text.
 		ID: strings.Clone(it.ID), Source: strings.Clone(it.Source), Version: it.Version,
 		LastModified: it.LastModified.UTC(), Fetched: tx.now, Notified: it.Notified.UTC(),
 		Date: transform.PartitionDate(it.Start),
 	}}
 	key := r.key()
-	if _, ok := tx.entries[key]; ok {
-		return 0, fmt.Errorf("putting %s %s: %w", it.Source, it.ID, lake.ErrStaged)
-	}
-	change := lake.Added
-	if old, ok := tx.l.index.items[key]; ok {
-		if old.Notified.After(r.Notified) {
-			r.Notified = old.Notified
-		}
-		if !newer(&r.Entry, &old.Entry) {
-			refreshed := *old
-			refreshed.Fetched = tx.now
-			if r.Notified.After(refreshed.Notified) {
-				refreshed.Notified = r.Notified
-			}
-			tx.entries[key] = &refreshed
-			tx.stats.Unchanged++
-			return lake.Unchanged, nil
-		}
-		tx.replaced = append(tx.replaced, old)
-		change = lake.Replaced
-		tx.stats.Replaced++
-	} else {
+	old, ok := tx.l.index.items[key]
+	if !ok {
+		tx.entries[key] = r
 		tx.stats.Added++
+		return lake.Added, r
 	}
-	before := make([]int, len(transform.AllTables))
-	for i, t := range transform.AllTables {
-		before[i] = tx.b.Rows(t)
+	if old.Notified.After(r.Notified) {
+		r.Notified = old.Notified
 	}
-	add(tx.b, tx.now)
-	start := arrow.Timestamp(it.Start.UnixMicro())
-	for i, t := range transform.AllTables {
-		n := tx.b.Rows(t) - before[i]
-		if n == 0 {
-			continue
+	if !newer(&r.Entry, &old.Entry) {
+		refreshed := *old
+		refreshed.Fetched = tx.now
+		if r.Notified.After(refreshed.Notified) {
+			refreshed.Notified = r.Notified
 		}
-		r.Tables = append(r.Tables, string(t))
-		if sb := tx.starts[t]; sb != nil {
-			for range n {
-				sb.Append(start)
-			}
-		}
+		tx.entries[key] = &refreshed
+		tx.stats.Unchanged++
+		return lake.Unchanged, nil
 	}
+	tx.replaced = append(tx.replaced, old)
 	tx.entries[key] = r
-	for _, t := range transform.AllTables {
-		if tx.b.Rows(t) >= tx.rowCap {
-			tx.flush()
-			break
+	tx.stats.Replaced++
+	return lake.Replaced, r
+}
+
+// addRows stages the rows of one table whose items are written (all of
+// them, usually), adding CallStartColumn (the item's start) to a child
+// table's rows.
+func (tx *Tx) addRows(table string, rec arrow.RecordBatch, idx []int, items []lake.Item, changes []lake.Change) error {
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	d, _ := defOf(table)
+	var kept []arrow.RecordBatch
+	for i := 0; i < len(idx); {
+		keep := changes[idx[i]] != lake.Unchanged
+		j := i + 1
+		for j < len(idx) && (changes[idx[j]] != lake.Unchanged) == keep {
+			j++
+		}
+		if keep {
+			kept = append(kept, rec.NewSlice(int64(i), int64(j)))
+		}
+		i = j
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	sub, err := concat(rec.Schema(), kept, tx.l)
+	for _, k := range kept {
+		k.Release()
+	}
+	if err != nil {
+		return fmt.Errorf("putting rows of %s: %w", table, err)
+	}
+	if !d.childOfCall {
+		tx.recs[table] = append(tx.recs[table], sub)
+		return nil
+	}
+	defer sub.Release()
+	sb := array.NewTimestampBuilder(tx.l.mem, tsType)
+	defer sb.Release()
+	sb.Reserve(int(sub.NumRows()))
+	for _, i := range idx {
+		if changes[i] != lake.Unchanged {
+			sb.UnsafeAppend(arrow.Timestamp(items[i].Start.UnixMicro()))
 		}
 	}
-	return change, ctx.Err()
+	starts := sb.NewArray()
+	defer starts.Release()
+	cols := append(slices.Clone(sub.Columns()), starts)
+	tx.recs[table] = append(tx.recs[table], array.NewRecordBatch(d.arrow, cols, sub.NumRows()))
+	return nil
 }
 
 // newer reports whether e is a later state of the item than old.
@@ -166,24 +246,6 @@ func newer(e, old *lake.Entry) bool {
 		return e.Version > old.Version
 	}
 	return e.LastModified.After(old.LastModified)
-}
-
-// flush moves the rows built so far into record batches of the tables'
-// schemas (adding CallStartColumn to child tables).
-func (tx *Tx) flush() {
-	for t, rec := range tx.b.Records() {
-		sb := tx.starts[t]
-		if sb == nil {
-			tx.recs[string(t)] = append(tx.recs[string(t)], rec)
-			continue
-		}
-		d, _ := defOf(string(t))
-		starts := sb.NewArray()
-		cols := append(slices.Clone(rec.Columns()), starts)
-		tx.recs[string(t)] = append(tx.recs[string(t)], array.NewRecordBatch(d.arrow, cols, rec.NumRows()))
-		starts.Release()
-		rec.Release()
-	}
 }
 
 // PutFile replaces the rows of a table's partition (a date, YYYY-MM-DD)
@@ -229,7 +291,6 @@ func (tx *Tx) Abort() {
 }
 
 func (tx *Tx) release() {
-	tx.releaseBuilders()
 	for _, rs := range tx.recs {
 		for _, r := range rs {
 			r.Release()
@@ -244,19 +305,6 @@ func (tx *Tx) release() {
 		c.release()
 	}
 	tx.pending = nil
-}
-
-// releaseBuilders frees the builders (sized for a whole flush of rows)
-// once their rows are taken.
-func (tx *Tx) releaseBuilders() {
-	if tx.b != nil {
-		tx.b.Release()
-		tx.b = nil
-	}
-	for t, sb := range tx.starts {
-		sb.Release()
-		delete(tx.starts, t)
-	}
 }
 
 // change is what a batch does to one table.
@@ -276,8 +324,6 @@ func (c *change) release() {
 // changes gathers the batch's rows and deletions per table, moving the
 // staged batches into them (tx.pending).
 func (tx *Tx) changes() (map[string]*change, error) {
-	tx.flush()
-	tx.releaseBuilders()
 	out := map[string]*change{}
 	tx.pending = out
 	get := func(t string) *change {
