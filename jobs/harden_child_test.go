@@ -161,6 +161,7 @@ func TestRecordingWriteErrorStopsTheRun(t *testing.T) {
 // (run_timeout, or its faulted calls deferred); once Graph is healthy, one
 // run leaves the lake of a run never faulted.
 func TestKillAndRerunUnderFaults(t *testing.T) {
+	heavyTest(t)
 	for _, tc := range []struct {
 		name string
 		mode faultproxy.Mode

@@ -294,6 +294,7 @@ func TestIngestExcludesSecondProcess(t *testing.T) {
 // TestKillAndRerun kills ingest (SIGKILL) at several points of a run and
 // reruns it; the lake must end up equal to the lake of a run never killed.
 func TestKillAndRerun(t *testing.T) {
+	heavyTest(t)
 	t.Parallel()
 	// A slower Graph, so that a run lasts long enough to be killed in the middle.
 	f := newFixtureOn(t, 80, graphtest.Options{Hook: func(*http.Request) { time.Sleep(2 * time.Millisecond) }})

@@ -129,6 +129,7 @@ func TestIngestWithoutQueueListsEveryCallOfTheWindow(t *testing.T) {
 // notification of those days without an explicit reconcile, though
 // reconcile.window_days is 3; the second run is back to the normal window.
 func TestFirstRunReconcilesBackToTheQueueStart(t *testing.T) {
+	heavyTest(t)
 	srv := graphtest.NewServer(graphtest.Options{})
 	t.Cleanup(srv.Close)
 	start := night1.Truncate(day).AddDate(0, 0, -9)
