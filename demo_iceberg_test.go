@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"callstats/internal/heavytest"
 	"callstats/transform/lake/iceberg"
 )
 
@@ -19,6 +20,7 @@ import (
 // the calls the plain demo writes, and prints how to read them with the
 // real paths.
 func TestDemoIceberg(t *testing.T) {
+	heavytest.Skip(t)
 	if testing.Short() {
 		t.Skip("the demo takes a while")
 	}

@@ -8,11 +8,13 @@ import (
 	"testing"
 
 	"callstats/internal/azurite"
+	"callstats/internal/heavytest"
 )
 
 // TestDemoAzureTable runs `callstats demo --queue azure-table`: the
 // notifications go into a table on Azurite and ingest reads them from it.
 func TestDemoAzureTable(t *testing.T) {
+	heavytest.Skip(t)
 	if testing.Short() {
 		t.Skip("the demo takes a while")
 	}

@@ -21,6 +21,7 @@ import (
 	"callstats/extract/graph/graphtest"
 	"callstats/extract/ringcentral/rctest"
 	"callstats/internal/faultproxy"
+	"callstats/internal/heavytest"
 )
 
 // The tests of this file run an ingest in a child process: this test binary
@@ -161,7 +162,7 @@ func TestRecordingWriteErrorStopsTheRun(t *testing.T) {
 // (run_timeout, or its faulted calls deferred); once Graph is healthy, one
 // run leaves the lake of a run never faulted.
 func TestKillAndRerunUnderFaults(t *testing.T) {
-	heavyTest(t)
+	heavytest.Skip(t)
 	for _, tc := range []struct {
 		name string
 		mode faultproxy.Mode

@@ -16,6 +16,7 @@ import (
 	"callstats/extract/graph/graphgen"
 	"callstats/extract/ringcentral/rctest"
 	"callstats/internal/faultproxy"
+	"callstats/internal/heavytest"
 )
 
 // The tests of this file put internal/faultproxy in front of the fakes
@@ -129,7 +130,7 @@ func sortedIDs(calls []graphgen.Call) []string {
 // a $batch (as Graph throttles) pauses all of the app's requests for the
 // day. So exactly the first 20 are fetched and committed, the 10 pending.
 func TestRunTimeoutCommitsWhatItHas(t *testing.T) {
-	heavyTest(t)
+	heavytest.Skip(t)
 	for _, mode := range []faultproxy.Mode{faultproxy.Slow, faultproxy.TooManyRequests} {
 		t.Run(mode.String(), func(t *testing.T) {
 			f := newFixture(t, 30)
@@ -199,7 +200,7 @@ func TestRunTimeoutCommitsWhatItHas(t *testing.T) {
 // is failed for good) and reports the source failure; a run with reconcile
 // against the healthy Graph then brings every call into the lake.
 func TestUndecodable200IsDeferred(t *testing.T) {
-	heavyTest(t)
+	heavytest.Skip(t)
 	for _, mode := range []faultproxy.Mode{faultproxy.HTML200, faultproxy.Truncated} {
 		t.Run(mode.String(), func(t *testing.T) {
 			f := newFixture(t, 20)

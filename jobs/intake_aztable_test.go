@@ -24,6 +24,7 @@ import (
 	"callstats/extract/graph/graphtest"
 	"callstats/extract/queue/aztable"
 	"callstats/internal/azurite"
+	"callstats/internal/heavytest"
 )
 
 // The Azure table tests run on the wall clock: Azurite stamps every entity
@@ -312,7 +313,7 @@ func mapsEqual(a, b map[string]bool) bool {
 // A quarter of the calls were never notified: the first run's backfill
 // (listing back to the table's oldest day) fetches them, in batches.
 func TestAzureTableKillAndRerun(t *testing.T) {
-	heavyTest(t)
+	heavytest.Skip(t)
 	srv := azurite.Start(t)
 	raw := tableClient(t, srv, "calls")
 	graph := graphtest.NewServer(graphtest.Options{Hook: func(*http.Request) { time.Sleep(2 * time.Millisecond) }})

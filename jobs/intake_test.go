@@ -16,6 +16,7 @@ import (
 
 	"callstats/extract/graph/graphgen"
 	"callstats/extract/graph/graphtest"
+	"callstats/internal/heavytest"
 	"callstats/transform/lake"
 )
 
@@ -129,7 +130,7 @@ func TestIngestWithoutQueueListsEveryCallOfTheWindow(t *testing.T) {
 // notification of those days without an explicit reconcile, though
 // reconcile.window_days is 3; the second run is back to the normal window.
 func TestFirstRunReconcilesBackToTheQueueStart(t *testing.T) {
-	heavyTest(t)
+	heavytest.Skip(t)
 	srv := graphtest.NewServer(graphtest.Options{})
 	t.Cleanup(srv.Close)
 	start := night1.Truncate(day).AddDate(0, 0, -9)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"callstats/internal/heavytest"
 	"callstats/internal/icebergcat"
 	"callstats/transform"
 	"callstats/transform/lake/iceberg"
@@ -73,7 +74,7 @@ func maxFilesPerDay(t *testing.T, dir string) int {
 // batches ends with its maintenance: at most 2 data files per day
 // partition, the same rows; `maintain` after it finds nothing to compact.
 func TestIngestMaintainsIcebergLake(t *testing.T) {
-	heavyTest(t)
+	heavytest.Skip(t)
 	f := newFixture(t, 30)
 	cfg := icebergConfig(f.dir, f.srv.URL, night1)
 	cfg.Output.BatchSize = 4 // 8 batches: several files per day before compaction

@@ -19,6 +19,7 @@ import (
 
 	"callstats/config"
 	"callstats/extract/graph/graphtest"
+	"callstats/internal/heavytest"
 	"callstats/internal/icebergcat"
 	"callstats/transform"
 	"callstats/transform/lake/iceberg"
@@ -155,7 +156,7 @@ func TestIcebergIngestEqualsPlainLake(t *testing.T) {
 // TestIcebergKillAndRerun kills an Iceberg ingest (SIGKILL) mid-run and
 // reruns it; the tables must end up equal to those of a clean run.
 func TestIcebergKillAndRerun(t *testing.T) {
-	heavyTest(t)
+	heavytest.Skip(t)
 	// A slower Graph, so that a run lasts long enough to be killed in the middle.
 	f := newFixtureOn(t, 40, graphtest.Options{Hook: func(*http.Request) { time.Sleep(2 * time.Millisecond) }})
 	ref := t.TempDir()

@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"callstats/internal/azurite"
+	"callstats/internal/heavytest"
 	"callstats/internal/icebird"
 	"callstats/transform"
 )
@@ -20,6 +21,7 @@ import (
 // the SQL catalog on local disk: the rows equal the plain lake's, read back
 // by iceberg-go and by icebird straight from Azurite's blob service.
 func TestAzureWarehouse(t *testing.T) {
+	heavytest.Skip(t)
 	t.Parallel()
 	az := azurite.Start(t)
 	ctx := context.Background()

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"callstats/extract/graph"
+	"callstats/internal/heavytest"
 	"callstats/internal/icebird"
 	"callstats/transform"
 	"callstats/transform/lake"
@@ -25,6 +26,7 @@ import (
 // iceberg-go: after an append, a copy-on-write replacement and a
 // compaction, icebird reads the same rows as the plain lake holds.
 func TestIcebirdReadsTables(t *testing.T) {
+	heavytest.Skip(t)
 	t.Parallel()
 	icebird.Require(t)
 	e := newEnv(t)

@@ -17,6 +17,7 @@ import (
 
 	"callstats/extract/graph"
 	"callstats/extract/graph/graphgen"
+	"callstats/internal/heavytest"
 	"callstats/transform"
 	"callstats/transform/lake"
 	"callstats/transform/rowbatch"
@@ -304,6 +305,7 @@ var errCrash = errors.New("simulated crash")
 // commits the Graph tables only: a crash point after a table it does not
 // touch is never reached, so only those are tried.
 func TestKillBetweenTablesAndRerun(t *testing.T) {
+	heavytest.Skip(t)
 	t.Parallel()
 	recs := week(t, 24)
 	upd := newerVersions(t, recs)[:8]
@@ -491,6 +493,7 @@ func TestConcurrentReaderSeesWholeBatches(t *testing.T) {
 // run on, so six runs show it several times, and one of them replaces a
 // call), expiry and orphan deletion run, and the rows stay the plain lake's.
 func TestMaintainKeepsFewFilesAndRows(t *testing.T) {
+	heavytest.Skip(t)
 	t.Parallel()
 	e := newEnv(t)
 	l := e.open(t)

@@ -1,0 +1,6 @@
+//go:build !race
+
+package heavytest
+
+// Race is true in a -race build.
+const Race = false
