@@ -908,6 +908,20 @@ func TestLoadWithoutSecrets(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the lake's own credentials are read", func(t *testing.T) {
+		// report reads an Iceberg lake in Azure: it needs the warehouse's SAS.
+		yaml := "output:\n  format: iceberg\n  iceberg:\n    warehouse: abfs://lake@acct.dfs.core.windows.net/callstats\n    azure_sas_token_env: LAKE_SAS\n" + teamsOK
+		c, err := Load(writeConfig(t, yaml), []string{"LAKE_SAS=sv=2026&sig=x"}, WithoutSecrets())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Output.Iceberg.AzureSASToken.Reveal(); got != "sv=2026&sig=x" {
+			t.Errorf("warehouse SAS = %q, want it read", got)
+		}
+		if c.Teams.ClientSecret.Reveal() != "" {
+			t.Error("the Graph secret was read")
+		}
+	})
 	t.Run("set but not read", func(t *testing.T) {
 		c, err := Load(writeConfig(t, teamsOK+rcOK), secretEnv, WithoutSecrets())
 		if err != nil {

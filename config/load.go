@@ -73,7 +73,11 @@ func load(name string, data []byte, environ []string, opts ...LoadOption) (*Conf
 	trimURLs(c)
 	problems := c.validate(o.secrets)
 	if o.secrets == needSecrets {
-		problems = append(problems, resolveSecrets(c, env)...)
+		problems = append(problems, resolveSecrets(secretRefs(c), env)...)
+	} else {
+		// The lake's own credentials (an Iceberg catalog or an Azure
+		// warehouse) are read even so: reading the lake needs them.
+		problems = append(problems, resolveSecrets(icebergSecrets(&c.Output), env)...)
 	}
 	errs = append(errs, nameEnvSources(problems, used)...)
 	errs = append(errs, unknownEnv(c, env, used)...)

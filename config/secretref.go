@@ -72,9 +72,9 @@ const maxSecretFile = 1 << 20
 
 // resolveSecrets reads each secret named by exactly one well-formed place.
 // Errors name the key and the variable or file, never the value.
-func resolveSecrets(c *Config, env map[string]string) []error {
+func resolveSecrets(refs []secretRef, env map[string]string) []error {
 	var errs []error
-	for _, s := range secretRefs(c) {
+	for _, s := range refs {
 		if s.check(needSecrets) != nil || (s.env == "" && s.file == "") {
 			continue // reported by validate, or set directly
 		}
