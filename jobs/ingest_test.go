@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -319,34 +317,8 @@ func TestKillAndRerun(t *testing.T) {
 	killed := 0
 	for i := range 4 {
 		before := parquetFiles()
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "CALLSTATS_TEST_CHILD_DIR="+f.dir, "CALLSTATS_TEST_CHILD_URL="+f.srv.URL)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		var err error
-	wait:
-		for {
-			select {
-			case err = <-exited:
-				break wait
-			case <-time.After(time.Millisecond):
-				if parquetFiles() > before {
-					time.Sleep(time.Duration(i*7) * time.Millisecond)
-					cmd.Process.Signal(syscall.SIGKILL)
-					err = <-exited
-					break wait
-				}
-			}
-		}
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		if runChildKilled(t, []string{"CALLSTATS_TEST_CHILD_DIR=" + f.dir, "CALLSTATS_TEST_CHILD_URL=" + f.srv.URL}, func() bool { return parquetFiles() > before }, time.Duration(i*7)*time.Millisecond) {
 			killed++
-		} else if err != nil {
-			t.Fatalf("child failed: %v\n%s", err, stderr.String())
 		}
 	}
 	if killed < 2 {

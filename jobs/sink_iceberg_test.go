@@ -1,16 +1,13 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -185,35 +182,9 @@ func TestIcebergKillAndRerun(t *testing.T) {
 	killed := 0
 	for i := range 2 {
 		before := dataFiles()
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "CALLSTATS_TEST_CHILD_DIR="+f.dir, "CALLSTATS_TEST_CHILD_URL="+f.srv.URL,
-			"CALLSTATS_TEST_CHILD_FORMAT="+config.FormatIceberg)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		var err error
-	wait:
-		for {
-			select {
-			case err = <-exited:
-				break wait
-			case <-time.After(time.Millisecond):
-				if dataFiles() > before {
-					time.Sleep(time.Duration(i*5) * time.Millisecond)
-					cmd.Process.Signal(syscall.SIGKILL)
-					err = <-exited
-					break wait
-				}
-			}
-		}
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		if runChildKilled(t, []string{"CALLSTATS_TEST_CHILD_DIR=" + f.dir, "CALLSTATS_TEST_CHILD_URL=" + f.srv.URL,
+			"CALLSTATS_TEST_CHILD_FORMAT=" + config.FormatIceberg}, func() bool { return dataFiles() > before }, time.Duration(i*5)*time.Millisecond) {
 			killed++
-		} else if err != nil {
-			t.Fatalf("child failed: %v\n%s", err, stderr.String())
 		}
 	}
 	if killed == 0 {
