@@ -58,6 +58,9 @@ type Catalog struct {
 	cat       catalog.Catalog
 	namespace table.Identifier
 	closeFn   func() error
+	// props are the catalog's properties: the warehouse (SQL catalog) and
+	// the file IO's settings.
+	props iceberg.Properties
 }
 
 // OpenCatalog opens (and for SQLCatalog creates) the catalog and the namespace.
@@ -69,7 +72,7 @@ func OpenCatalog(ctx context.Context, cfg CatalogConfig) (*Catalog, error) {
 	for k, v := range cfg.IOProps {
 		props[k] = v
 	}
-	c := &Catalog{namespace: table.Identifier{cfg.Namespace}}
+	c := &Catalog{namespace: table.Identifier{cfg.Namespace}, props: props}
 	switch cfg.Kind {
 	case SQLCatalog, "":
 		if cfg.URI == "" {
@@ -180,12 +183,17 @@ func (c *Catalog) ensure(ctx context.Context, d tableDef) (*table.Table, error) 
 	if err != nil || t != nil {
 		return t, err
 	}
+	return c.create(ctx, d, tableProperties)
+}
+
+// create creates a table with properties, or loads it if it exists.
+func (c *Catalog) create(ctx context.Context, d tableDef, props iceberg.Properties) (*table.Table, error) {
 	sc, spec, order, err := d.icebergLayout()
 	if err != nil {
 		return nil, err
 	}
-	t, err = c.cat.CreateTable(ctx, c.ident(d.name), sc,
-		catalog.WithPartitionSpec(&spec), catalog.WithSortOrder(order), catalog.WithProperties(tableProperties))
+	t, err := c.cat.CreateTable(ctx, c.ident(d.name), sc,
+		catalog.WithPartitionSpec(&spec), catalog.WithSortOrder(order), catalog.WithProperties(props))
 	if errors.Is(err, catalog.ErrTableAlreadyExists) {
 		return c.Load(ctx, d.name)
 	}

@@ -72,7 +72,9 @@ type Options struct {
 // Open opens the lake's catalog, creates missing tables, and finishes or
 // undoes a batch a crashed run left. stateDir holds the item index, the
 // state files of SetState and the intent of the batch being committed; it
-// must be the lake's own (not shared with the plain lake).
+// must be the lake's own (not shared with the plain lake). A lake another
+// state directory writes is refused with an error wrapping
+// lake.ErrOtherOwner (see owner.go); reading it needs no Open (View).
 func Open(ctx context.Context, cfg CatalogConfig, stateDir string, opts Options) (*Lake, error) {
 	if opts.Allocator == nil {
 		opts.Allocator = memory.DefaultAllocator
@@ -96,10 +98,9 @@ func Open(ctx context.Context, cfg CatalogConfig, stateDir string, opts Options)
 }
 
 func (l *Lake) open(ctx context.Context) error {
-	for _, d := range tableDefs {
-		if _, err := l.cat.ensure(ctx, d); err != nil {
-			return err
-		}
+	// Creates the missing tables; refuses a lake another state directory owns.
+	if err := l.claim(ctx); err != nil {
+		return err
 	}
 	if err := l.recover(ctx); err != nil {
 		return err
