@@ -40,8 +40,9 @@ func newRESTEnv(t *testing.T) (*env, *restcatalogtest.Server) {
 // TestRESTCatalogRowsEqualSQLCatalog writes the same batches through the
 // REST catalog and the SQL catalog: a first batch, newer versions of some
 // calls (copy-on-write), a rerun, and a batch killed between its tables and
-// rerun. After each the stats and the rows read back are the same; the REST
-// tables are in the server's warehouse, and a reopened lake reads them too.
+// rerun, then maintenance. After each the stats and the rows read back are
+// the same; the REST tables are in the server's warehouse, and a reopened
+// lake reads them too.
 func TestRESTCatalogRowsEqualSQLCatalog(t *testing.T) {
 	t.Parallel()
 	re, srv := newRESTEnv(t)
@@ -103,6 +104,20 @@ func TestRESTCatalogRowsEqualSQLCatalog(t *testing.T) {
 		t.Errorf("server stats %+v: the lake did not commit through the REST catalog", st)
 	}
 	want := plainRows(t, re.mem, batches...)
+	sameRows(t, rows(t, rl, re.mem), want)
+	// Maintenance (compaction, snapshot expiry, orphan deletion) commits
+	// through the catalog too.
+	var mst [2]MaintainStats
+	for i, l := range []*Lake{rl, sl} {
+		st, err := l.Maintain(context.Background(), MaintainOptions{Retention: time.Nanosecond, OrphanAge: time.Nanosecond, MaxFiles: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mst[i] = st
+	}
+	if mst[0] != mst[1] || mst[0].PartitionsCompacted == 0 || mst[0].SnapshotsExpired == 0 {
+		t.Errorf("maintenance: REST %+v, SQL %+v; want the same, with compactions and expiries", mst[0], mst[1])
+	}
 	sameRows(t, rows(t, rl, re.mem), want)
 	v, err := rl.Catalog().View(context.Background())
 	if err != nil {
