@@ -44,6 +44,7 @@ func newRESTEnv(t *testing.T) (*env, *restcatalogtest.Server) {
 // the same; the REST tables are in the server's warehouse, and a reopened
 // lake reads them too.
 func TestRESTCatalogRowsEqualSQLCatalog(t *testing.T) {
+	heavytest.Skip(t)
 	t.Parallel()
 	re, srv := newRESTEnv(t)
 	se := newEnv(t)
@@ -188,7 +189,7 @@ func TestRESTConcurrentCommitConflict(t *testing.T) {
 	t.Parallel()
 	e, srv := newRESTEnv(t)
 	l := e.open(t)
-	first, second := weekOf(t, 1, 8), weekOf(t, 2, 8)
+	first, second := weekOf(t, 1, 4), weekOf(t, 2, 4)
 	for i, b := range [][]*graph.CallRecord{first, second} {
 		if _, err := putGraph(t, l, t0.Add(time.Duration(i)*time.Hour), b...); err != nil {
 			t.Fatal(err)
@@ -214,7 +215,7 @@ func TestRESTConcurrentCommitConflict(t *testing.T) {
 	})
 	before := rows(t, l, e.mem)
 	conflicts := srv.Stats().Conflicts
-	batch := append(newerVersions(t, first)[:4], weekOf(t, 3, 4)...)
+	batch := append(newerVersions(t, first)[:2], weekOf(t, 3, 2)...)
 	_, err = putGraph(t, l, t0.Add(2*time.Hour), batch...)
 	if compacted.Load() == 0 {
 		t.Fatal("the concurrent compaction compacted nothing; the test tests nothing")
