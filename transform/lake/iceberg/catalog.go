@@ -97,7 +97,7 @@ func OpenCatalog(ctx context.Context, cfg CatalogConfig) (*Catalog, error) {
 		}
 		c.cat, c.closeFn = cat, db.Close
 	case RESTCatalog:
-		rt := &refusalRecorder{next: http.DefaultTransport.(*http.Transport).Clone()}
+		rt := &refusalRecorder{next: http.DefaultTransport}
 		opts := []rest.Option{rest.WithAdditionalProps(props), rest.WithCustomTransport(rt)}
 		if cfg.Warehouse != "" {
 			opts = append(opts, rest.WithWarehouseLocation(cfg.Warehouse))
