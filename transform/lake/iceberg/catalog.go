@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -99,7 +100,8 @@ func OpenCatalog(ctx context.Context, cfg CatalogConfig) (*Catalog, error) {
 		}
 		c.cat, c.closeFn = cat, db.Close
 	case RESTCatalog:
-		opts := []rest.Option{rest.WithAdditionalProps(props)}
+		rt := &refusalRecorder{next: http.DefaultTransport}
+		opts := []rest.Option{rest.WithAdditionalProps(props), rest.WithCustomTransport(rt)}
 		if cfg.Warehouse != "" {
 			opts = append(opts, rest.WithWarehouseLocation(cfg.Warehouse))
 		}
@@ -118,9 +120,9 @@ func OpenCatalog(ctx context.Context, cfg CatalogConfig) (*Catalog, error) {
 		}
 		cat, err := rest.NewCatalog(ctx, "callstats", cfg.URI, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("opening REST catalog %s: %w", cfg.URI, err)
+			return nil, fmt.Errorf("opening REST catalog %s%s: %w", cfg.URI, rt.refusal(), err)
 		}
-		c.cat, c.closeFn = cat, func() error { return nil }
+		c.cat, c.closeFn = cat, cat.Close
 	default:
 		return nil, fmt.Errorf("opening catalog: unknown kind %q (sql or rest)", cfg.Kind)
 	}
