@@ -178,8 +178,8 @@ func TestRESTCatalogUnknownWarehouse(t *testing.T) {
 }
 
 // TestRESTConcurrentCommitConflict: while the lake commits a batch, another
-// writer (here the compaction of `callstats maintain`, through its own
-// handle on the catalog) commits to the sessions table first, so the
+// writer (here the lake's compaction, through a handle of its own on the
+// catalog) commits to the sessions table first, so the
 // catalog answers the lake's commit of sessions 409 CommitFailedException.
 // The lake does not retry a conflict (iceberg-go's commit.retry.num-retries
 // is 0, as for the SQL catalog): the batch fails naming the table and the
@@ -195,7 +195,10 @@ func TestRESTConcurrentCommitConflict(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	other, err := Open(context.Background(), e.cfg, filepath.Join(e.dir, "other-state"), Options{Allocator: e.mem})
+	// The other writer is a second handle of the lake's owner (another state
+	// directory is refused, see owner.go); it stands for any engine that
+	// commits to the table, such as a Spark compaction.
+	other, err := Open(context.Background(), e.cfg, filepath.Join(e.dir, "state", "iceberg"), Options{Allocator: e.mem})
 	if err != nil {
 		t.Fatal(err)
 	}
