@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"time"
 )
 
 var demoCmd = &command{
@@ -20,14 +19,7 @@ var demoCmd = &command{
 			if *mail != "" && *mail != "graph" {
 				return c.fail(exitUsage, "demo: --mail: must be graph, got %q", *mail)
 			}
-			env := c.jobEnv()
-			env.Wait = demoWait
-			return runDemo(ctx, demoOptions{dir: *dir, queue: *queue, mail: *mail, format: *format}, c.stdout, c.stderr, env)
+			return runDemo(ctx, demoOptions{dir: *dir, queue: *queue, mail: *mail, format: *format}, c.stdout, c.stderr, c.jobEnv())
 		}
 	},
 }
-
-// demoWait replaces the clients' waits (pacing, Retry-After, backoff) in the
-// demo when set; nil waits for real. TestDemo sets it: the pacing is tested
-// beside each client, and the demo's assertions do not depend on it.
-var demoWait func(ctx context.Context, d time.Duration) error

@@ -21,6 +21,7 @@ import (
 // real paths.
 func TestDemoIceberg(t *testing.T) {
 	heavytest.Skip(t)
+	skipWaits(t)
 	if testing.Short() {
 		t.Skip("the demo takes a while")
 	}

@@ -15,6 +15,7 @@ import (
 // notifications go into a table on Azurite and ingest reads them from it.
 func TestDemoAzureTable(t *testing.T) {
 	heavytest.Skip(t)
+	skipWaits(t)
 	if testing.Short() {
 		t.Skip("the demo takes a while")
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"os"
+	"time"
 
 	"callstats/jobs"
 )
@@ -10,12 +12,18 @@ import (
 // jobEnv makes the jobs' environment: the logger on stderr, and a progress
 // line when stderr is a terminal.
 func (c *cli) jobEnv() jobs.Env {
-	env := jobs.Env{Logger: c.logger()}
+	env := jobs.Env{Logger: c.logger(), Wait: testWait}
 	if isTerminal(os.Stderr) {
 		env.Progress = c.stderr
 	}
 	return env
 }
+
+// testWait replaces the clients' waits (pacing, Retry-After, backoff) in
+// every verb when set; nil waits for real. Tests of this package set it
+// (skipWaits): the pacing is tested beside each client, and their assertions
+// do not depend on it.
+var testWait func(ctx context.Context, d time.Duration) error
 
 // logger logs to stderr. On a terminal, or when a format is asked for, info
 // lines (the run summary among them) are logged; under cron, with no

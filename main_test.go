@@ -127,6 +127,7 @@ func TestConfigErrorNamesTheKey(t *testing.T) {
 // exits 3 and names it; its rerun (nothing new) exits 0 and prints nothing
 // (not a terminal), as under cron.
 func TestIngestExitStatus(t *testing.T) {
+	skipWaits(t)
 	srv := graphtest.NewServer(graphtest.Options{})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -165,15 +166,21 @@ teams:
 	}
 }
 
+// skipWaits skips the clients' pacing and retry waits for the rest of the
+// test: they are tested beside each client, and wait on the wall clock (the
+// list pacer alone for 20 s of a run).
+func skipWaits(t *testing.T) {
+	t.Helper()
+	testWait = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	t.Cleanup(func() { testWait = nil })
+}
+
 // TestDemo runs `callstats demo` and reads its lake back with DuckDB.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo takes a while")
 	}
-	// The clients' pacing and retry waits are skipped: they are tested beside
-	// each client, and wait on the wall clock for half a minute per run.
-	demoWait = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-	t.Cleanup(func() { demoWait = nil })
+	skipWaits(t)
 	dir := filepath.Join(t.TempDir(), "demo")
 	var out, errb bytes.Buffer
 	if code := run([]string{"demo", "--dir", dir}, &out, &errb); code != exitOK {
