@@ -13,6 +13,9 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"callstats/internal/atomicfile"
+	// zstd pages on encoders kept across garbage collections (the Iceberg
+	// lake's writer, arrow-go's too, gets them through this import).
+	_ "callstats/internal/parquetzstd"
 )
 
 // partWriter streams record batches of one table into one staged Parquet file.
