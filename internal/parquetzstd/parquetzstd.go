@@ -66,6 +66,7 @@ func New(c compress.Codec) compress.Codec {
 func (c *Codec) Encode(dst, src []byte) []byte {
 	return c.EncodeLevel(dst, src, compress.DefaultCompressionLevel)
 }
+
 // EncodeLevel encodes src at a zstd level, as arrow-go's codec does.
 func (c *Codec) EncodeLevel(dst, src []byte, level int) []byte {
 	l := zstd.SpeedDefault
