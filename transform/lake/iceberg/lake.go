@@ -244,7 +244,19 @@ func (l *Lake) undo(ctx context.Context, name, batch string) error {
 		return err
 	}
 	cur := t.CurrentSnapshot()
-	if cur == nil || cur.Summary == nil || cur.Summary.Properties[BatchIDProperty] != batch {
+	if cur == nil {
+		return nil
+	}
+	if batchOf(cur) != batch {
+		// Not current: the batch never reached the table, or another
+		// writer committed on top of it, which cannot be undone without
+		// discarding that commit; going on would add the batch's rows again.
+		for s := parentOf(t, cur); s != nil; s = parentOf(t, s) {
+			if batchOf(s) == batch {
+				return fmt.Errorf("undoing batch %s in table %s: snapshot %d of another writer (%s) was committed on top of the batch's snapshot %d; callstats cannot undo the batch without discarding it. Roll the table back to snapshot %d (the batch's parent) and rerun, or see docs/lake.md (One writer)",
+					batch, name, cur.SnapshotID, batchOf(cur), s.SnapshotID, parentID(s))
+			}
+		}
 		return nil
 	}
 	var up table.Update
@@ -260,6 +272,29 @@ func (l *Lake) undo(ctx context.Context, name, batch string) error {
 		return fmt.Errorf("undoing batch %s in table %s: %w", batch, name, err)
 	}
 	return nil
+}
+
+// batchOf is the callstats batch (or maintenance run) that committed a
+// snapshot: empty for another engine's.
+func batchOf(s *table.Snapshot) string {
+	if s.Summary == nil {
+		return ""
+	}
+	return s.Summary.Properties[BatchIDProperty]
+}
+
+func parentOf(t *table.Table, s *table.Snapshot) *table.Snapshot {
+	if s.ParentSnapshotID == nil {
+		return nil
+	}
+	return t.Metadata().SnapshotByID(*s.ParentSnapshotID)
+}
+
+func parentID(s *table.Snapshot) int64 {
+	if s.ParentSnapshotID == nil {
+		return -1
+	}
+	return *s.ParentSnapshotID
 }
 
 // applyRenames puts staged files in place; repeating it after a crash is safe.

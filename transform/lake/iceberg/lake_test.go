@@ -557,3 +557,47 @@ func TestMaintainKeepsFewFilesAndRows(t *testing.T) {
 	// Reorder: the plain lake gets the same batches in the same order.
 	sameRows(t, rows(t, l, e.mem), plainRows(t, e.mem, batches...))
 }
+
+// TestUndoRefusesWhenAnotherWriterCommittedOnTop: a batch stops after its
+// first table, and before the lake is opened again another writer (here a
+// compaction through a second handle) commits to that table on top of the
+// batch. Undoing the batch would discard that commit, and leaving it would
+// add the batch's rows again on the rerun: Open refuses, naming the table
+// and the snapshots.
+func TestUndoRefusesWhenAnotherWriterCommittedOnTop(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	l := e.open(t)
+	first, second := weekOf(t, 1, 4), weekOf(t, 2, 4)
+	if _, err := putGraph(t, l, t0, first...); err != nil {
+		t.Fatal(err)
+	}
+	other := e.open(t)
+	firstTable := tableDefs[0]
+	l.afterTable = func(name string) error {
+		if name != firstTable.name {
+			return nil
+		}
+		var st MaintainStats
+		if err := other.compact(context.Background(), firstTable, 1, &st); err != nil {
+			t.Errorf("the other writer's compaction: %v", err)
+		}
+		return errCrash
+	}
+	if _, err := putGraph(t, l, t0.Add(time.Hour), second...); !errors.Is(err, errCrash) {
+		t.Fatalf("batch: %v, want the simulated crash after %s", err, firstTable.name)
+	}
+	l.Close()
+	_, err := Open(context.Background(), e.cfg, filepath.Join(e.dir, "state", "iceberg"), Options{Allocator: e.mem})
+	if err == nil || !strings.Contains(err.Error(), "table "+firstTable.name) || !strings.Contains(err.Error(), "another writer") {
+		t.Fatalf("Open after another writer committed on top of an unfinished batch: %v, want a refusal naming table %s", err, firstTable.name)
+	}
+	// Readers still see the last finished batch, whole.
+	v, err := other.Catalog().View(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := slices.Compact(callIDs(t, v, firstTable.name)); len(ids) != len(first) {
+		t.Errorf("a reader sees %d calls in %s, want the first batch's %d", len(ids), firstTable.name, len(first))
+	}
+}
