@@ -2,9 +2,13 @@
 // over (kill-and-rerun children, runs until run_timeout, demos, external
 // readers over Azurite): under the race detector each takes minutes, and what
 // they check (the files a killed process leaves, the rows a peer reads back)
-// needs no race detector. scripts/test runs the packages that hold them a
-// second time without -race, beside the race run, and they run there; the
-// race run covers every other test and the in-process code these exercise.
+// needs no race detector. scripts/test runs them without -race, beside the
+// race run; the race run covers every other test and the in-process code
+// these exercise. scripts/test finds them by their first statement: a heavy
+// test begins
+//
+//	func TestX(t *testing.T) {
+//		heavytest.Skip(t)
 package heavytest
 
 import "testing"
