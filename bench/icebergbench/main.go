@@ -9,7 +9,8 @@
 // callstats sets it when GOMEMLIMIT is unset; -memlimit 0 for none).
 // -memprofile PREFIX writes each child's heap profile as of the collection
 // that found the most live heap, to PREFIX.plain.pprof and
-// PREFIX.iceberg.pprof (go tool pprof -sample_index=inuse_space).
+// PREFIX.iceberg.pprof (go tool pprof -sample_index=inuse_space);
+// -cpuprofile PREFIX their CPU profiles.
 //
 // (icebergbench run -format plain|iceberg -in FILE is the child each format
 // runs in; it prints one JSON line.)
@@ -27,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -67,6 +69,7 @@ func compare(args []string) error {
 	batch := fs.Int("batch", 5000, "records per commit")
 	memLimit := fs.Int64("memlimit", 250<<20, "soft memory limit in bytes of each child when GOMEMLIMIT is unset, as callstats sets it (0: none)")
 	memProfile := fs.String("memprofile", "", "write each child's heap profile at its peak to `PREFIX`.FORMAT.pprof")
+	cpuProfile := fs.String("cpuprofile", "", "write each child's CPU profile to `PREFIX`.FORMAT.pprof")
 	fs.Parse(args)
 	dir, err := os.MkdirTemp("", "icebergbench-*")
 	if err != nil {
@@ -101,6 +104,9 @@ func compare(args []string) error {
 		if *memProfile != "" {
 			cargs = append(cargs, "-memprofile", *memProfile+"."+format+".pprof")
 		}
+		if *cpuProfile != "" {
+			cargs = append(cargs, "-cpuprofile", *cpuProfile+"."+format+".pprof")
+		}
 		cmd := exec.Command(self, cargs...)
 		cmd.Stdout, cmd.Stderr = &out, os.Stderr
 		if err := cmd.Run(); err != nil {
@@ -126,6 +132,7 @@ func child(args []string) error {
 	batch := fs.Int("batch", 5000, "records per commit")
 	memLimit := fs.Int64("memlimit", 250<<20, "soft memory limit in bytes when GOMEMLIMIT is unset (0: none)")
 	memProfile := fs.String("memprofile", "", "write the heap profile of the collection that found the most live heap to `FILE`")
+	cpuProfile := fs.String("cpuprofile", "", "write the CPU profile of the writing to `FILE`")
 	fs.Parse(args)
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && *memLimit > 0 {
 		debug.SetMemoryLimit(*memLimit)
@@ -160,6 +167,17 @@ func child(args []string) error {
 	if *memProfile != "" {
 		stop := profilePeak(*memProfile)
 		defer stop()
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	t := time.Now()
 	br := bufio.NewReaderSize(f, 1<<20)
