@@ -126,7 +126,6 @@ func sortByKey(ctx context.Context, d tableDef, parts []arrow.RecordBatch, mem m
 		c.Retain()
 	}
 	one.Release()
-	one = nil
 	defer func() {
 		for _, c := range cols {
 			if c != nil {

@@ -578,8 +578,8 @@ func atoi(s string) int {
 	return n
 }
 
-// concat joins a table's batches into one, so that the writer sorts the
-// whole file by the key column; nil when there are no rows.
+// concat joins batches of one schema into one (the batch itself when there
+// is one, retained); nil when there are no rows.
 func concat(schema *arrow.Schema, recs []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
 	var rows int64
 	for _, r := range recs {
