@@ -5,6 +5,13 @@
 //
 //	go run ./bench/icebergbench -n 25000
 //
+// Both children run under the same soft memory limit (-memlimit, 250 MiB as
+// callstats sets it when GOMEMLIMIT is unset; -memlimit 0 for none).
+// -memprofile PREFIX writes each child's heap profile as of the collection
+// that found the most live heap, to PREFIX.plain.pprof and
+// PREFIX.iceberg.pprof (go tool pprof -sample_index=inuse_space);
+// -cpuprofile PREFIX their CPU profiles.
+//
 // (icebergbench run -format plain|iceberg -in FILE is the child each format
 // runs in; it prints one JSON line.)
 package main
@@ -20,6 +27,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -58,6 +67,9 @@ func compare(args []string) error {
 	fs := flag.NewFlagSet("icebergbench", flag.ExitOnError)
 	n := fs.Int("n", 25000, "records")
 	batch := fs.Int("batch", 5000, "records per commit")
+	memLimit := fs.Int64("memlimit", 250<<20, "soft memory limit in bytes of each child when GOMEMLIMIT is unset, as callstats sets it (0: none)")
+	memProfile := fs.String("memprofile", "", "write each child's heap profile at its peak to `PREFIX`.FORMAT.pprof")
+	cpuProfile := fs.String("cpuprofile", "", "write each child's CPU profile to `PREFIX`.FORMAT.pprof")
 	fs.Parse(args)
 	dir, err := os.MkdirTemp("", "icebergbench-*")
 	if err != nil {
@@ -87,7 +99,15 @@ func compare(args []string) error {
 	res := map[string]result{}
 	for _, format := range []string{"plain", "iceberg"} {
 		var out bytes.Buffer
-		cmd := exec.Command(self, "run", "-format", format, "-in", in, "-dir", filepath.Join(dir, format), "-batch", fmt.Sprint(*batch))
+		cargs := []string{"run", "-format", format, "-in", in, "-dir", filepath.Join(dir, format),
+			"-batch", fmt.Sprint(*batch), "-memlimit", fmt.Sprint(*memLimit)}
+		if *memProfile != "" {
+			cargs = append(cargs, "-memprofile", *memProfile+"."+format+".pprof")
+		}
+		if *cpuProfile != "" {
+			cargs = append(cargs, "-cpuprofile", *cpuProfile+"."+format+".pprof")
+		}
+		cmd := exec.Command(self, cargs...)
 		cmd.Stdout, cmd.Stderr = &out, os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("%s: %w", format, err)
@@ -110,7 +130,13 @@ func child(args []string) error {
 	in := fs.String("in", "", "records, one JSON record a line")
 	dir := fs.String("dir", "", "lake directory")
 	batch := fs.Int("batch", 5000, "records per commit")
+	memLimit := fs.Int64("memlimit", 250<<20, "soft memory limit in bytes when GOMEMLIMIT is unset (0: none)")
+	memProfile := fs.String("memprofile", "", "write the heap profile of the collection that found the most live heap to `FILE`")
+	cpuProfile := fs.String("cpuprofile", "", "write the CPU profile of the writing to `FILE`")
 	fs.Parse(args)
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && *memLimit > 0 {
+		debug.SetMemoryLimit(*memLimit)
+	}
 	ctx := context.Background()
 	now := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 	var begin func(now time.Time) rowbatch.Tx
@@ -138,6 +164,21 @@ func child(args []string) error {
 		return err
 	}
 	defer f.Close()
+	if *memProfile != "" {
+		stop := profilePeak(*memProfile)
+		defer stop()
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	t := time.Now()
 	br := bufio.NewReaderSize(f, 1<<20)
 	// Written as the ingest job writes: rows grouped by rowbatch, each

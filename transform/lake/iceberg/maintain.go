@@ -197,7 +197,7 @@ func (l *Lake) compactDay(ctx context.Context, d tableDef, day int32) error {
 		return nil
 	}
 	schema := batches[0].Schema()
-	one, err := concat(schema, batches, l)
+	one, err := concat(schema, batches, l.mem)
 	if err != nil {
 		return fmt.Errorf("compacting %s %s: %w", d.name, date.Format(time.DateOnly), err)
 	}

@@ -2,6 +2,7 @@ package iceberg
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/iceberg-go"
@@ -98,9 +99,17 @@ func (d tableDef) icebergLayout() (*iceberg.Schema, iceberg.PartitionSpec, table
 }
 
 // tableProperties are set on every table callstats creates.
+//
+// The row-group limit bounds a write's memory: iceberg-go's writer keeps a
+// row group's encoded pages, every column's at once, until the row group is
+// done (the plain lake writes a column at a time). At the default (one row
+// group per file, up to 1M rows) writing a batch's streams peaked at about
+// as much memory as their Arrow rows; at writeBatchRows rows the peak RSS of
+// bench/icebergbench fell to the plain lake's, for files about 8% larger.
 var tableProperties = iceberg.Properties{
 	table.PropertyFormatVersion:                  "2",
 	table.ParquetCompressionKey:                  "zstd",
+	table.ParquetRowGroupLimitKey:                strconv.Itoa(writeBatchRows),
 	table.WriteDeleteModeKey:                     table.WriteModeCopyOnWrite,
 	"write.update.mode":                          table.WriteModeCopyOnWrite,
 	"write.merge.mode":                           table.WriteModeCopyOnWrite,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
@@ -213,7 +214,7 @@ func (tx *Tx) addRows(table string, rec arrow.RecordBatch, idx []int, items []la
 	if len(kept) == 0 {
 		return nil
 	}
-	sub, err := concat(rec.Schema(), kept, tx.l)
+	sub, err := concat(rec.Schema(), kept, tx.l.mem)
 	for _, k := range kept {
 		k.Release()
 	}
@@ -532,17 +533,14 @@ func (tx *Tx) commitTable(ctx context.Context, name string, ch *change, seq int6
 	txn := t.NewTransaction()
 	props := iceberg.Properties{BatchIDProperty: tx.batch, BatchSeqProperty: strconv.FormatInt(seq, 10)}
 	if ch != nil {
-		rec, err := concat(d.arrow, ch.recs, l)
-		ch.release() // written from rec: free the parts before writing
+		parts, err := writeOrder(ctx, d, ch.recs, l.mem)
+		ch.recs = nil // taken over by writeOrder
 		if err != nil {
-			return fmt.Errorf("table %s: %w", name, err)
+			return err
 		}
-		var rdr array.RecordReader
-		if rec != nil {
-			rdr, err = array.NewRecordReader(d.arrow, []arrow.RecordBatch{rec})
-			rec.Release()
-		} else {
-			rdr, err = array.NewRecordReader(d.arrow, nil)
+		rdr, err := array.NewRecordReader(d.arrow, parts)
+		for _, p := range parts {
+			p.Release()
 		}
 		if err != nil {
 			return fmt.Errorf("table %s: %w", name, err)
@@ -580,9 +578,9 @@ func atoi(s string) int {
 	return n
 }
 
-// concat joins a table's batches into one, so that the writer sorts the
-// whole file by the key column; nil when there are no rows.
-func concat(schema *arrow.Schema, recs []arrow.RecordBatch, l *Lake) (arrow.RecordBatch, error) {
+// concat joins batches of one schema into one (the batch itself when there
+// is one, retained); nil when there are no rows.
+func concat(schema *arrow.Schema, recs []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
 	var rows int64
 	for _, r := range recs {
 		rows += r.NumRows()
@@ -607,7 +605,7 @@ func concat(schema *arrow.Schema, recs []arrow.RecordBatch, l *Lake) (arrow.Reco
 		for j, r := range recs {
 			parts[j] = r.Column(i)
 		}
-		c, err := array.Concatenate(parts, l.mem)
+		c, err := array.Concatenate(parts, mem)
 		if err != nil {
 			return nil, err
 		}
