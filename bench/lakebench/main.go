@@ -76,7 +76,7 @@ func run(args []string) error {
 	in := fs.String("in", "records.jsonl", "input file")
 	dir := fs.String("dir", "", "lake directory (a temp dir when empty)")
 	batch := fs.Int("batch", 5000, "records per commit")
-	memLimit := fs.Int64("memlimit", 250<<20, "soft memory limit in bytes when GOMEMLIMIT is unset, as callstats sets it (0: none)")
+	memLimit := fs.Int64("memlimit", 220<<20, "soft memory limit in bytes when GOMEMLIMIT is unset, as callstats sets it (0: none)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	fs.Parse(args)
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && *memLimit > 0 {
