@@ -252,3 +252,15 @@ func TestSchemaDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestUniqueColumnsExist: every column UniqueColumns names is a column of its
+// table, so that a renamed column cannot silently get its dictionary back.
+func TestUniqueColumnsExist(t *testing.T) {
+	for _, tb := range AllTables {
+		for _, c := range UniqueColumns(tb) {
+			if len(Schema(tb).FieldIndices(c)) != 1 {
+				t.Errorf("UniqueColumns(%s) names %q, not a column of the table", tb, c)
+			}
+		}
+	}
+}

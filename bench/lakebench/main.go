@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -75,7 +76,8 @@ func run(args []string) error {
 	in := fs.String("in", "records.jsonl", "input file")
 	dir := fs.String("dir", "", "lake directory (a temp dir when empty)")
 	batch := fs.Int("batch", 5000, "records per commit")
-	memLimit := fs.Int64("memlimit", 250<<20, "soft memory limit in bytes when GOMEMLIMIT is unset, as callstats sets it (0: none)")
+	memLimit := fs.Int64("memlimit", 220<<20, "soft memory limit in bytes when GOMEMLIMIT is unset, as callstats sets it (0: none)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	fs.Parse(args)
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && *memLimit > 0 {
 		debug.SetMemoryLimit(*memLimit)
@@ -97,6 +99,17 @@ func run(args []string) error {
 		return err
 	}
 	defer f.Close()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	t := time.Now()
 	res, err := pipeline.Run(context.Background(), f, lk, *batch, runtime.GOMAXPROCS(0), time.Now())
 	if err != nil {

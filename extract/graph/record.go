@@ -310,13 +310,12 @@ type Media struct {
 	Streams       []Stream `json:"streams"`
 }
 
-// Network describes one side's network during a media session.
+// Network describes one side's network during a media session. Its IP
+// addresses (ipAddress, reflexiveIPAddress, relayIPAddress) are left out: the
+// lake keeps none of them, and decoding each cost two allocations.
 type Network struct {
 	ConnectionType           *string  `json:"connectionType"`
-	IPAddress                *string  `json:"ipAddress"`
 	Subnet                   *string  `json:"subnet"`
-	ReflexiveIPAddress       *string  `json:"reflexiveIPAddress"`
-	RelayIPAddress           *string  `json:"relayIPAddress"`
 	NetworkTransportProtocol *string  `json:"networkTransportProtocol"`
 	DNSSuffix                *string  `json:"dnsSuffix"`
 	LinkSpeed                *int64   `json:"linkSpeed"`
