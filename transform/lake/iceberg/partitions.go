@@ -3,6 +3,7 @@ package iceberg
 import (
 	"context"
 	"fmt"
+	"github.com/apache/iceberg-go/config"
 	"maps"
 	"math"
 	"slices"
@@ -13,6 +14,16 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
+
+func init() {
+	// One writer goroutine per write: iceberg-go's partitioned writer hands
+	// the batches of a write to MaxWorkers goroutines (5 by default), which
+	// append them to a partition's file in the order they finish, so a file
+	// made of several batches would not be sorted whole (and five page
+	// writers at once hold five times the pages). Set before main runs, so
+	// before any write reads it.
+	config.EnvConfig.MaxWorkers = 1
+}
 
 // writeBatchRows is the most rows of a batch handed to iceberg-go's writer.
 // The writer copies every batch it is given to sort it; small batches keep
