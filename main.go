@@ -6,6 +6,7 @@
 package main
 
 import (
+	"callstats/internal/memlimit"
 	"context"
 	"errors"
 	"flag"
@@ -13,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -89,17 +89,8 @@ func (c *cli) usageError(format string, a ...any) int {
 	return exitUsage
 }
 
-// defaultMemoryLimit is the soft memory limit when GOMEMLIMIT is unset: the
-// GC then keeps the heap near it instead of letting it double between
-// collections. Peak RSS runs about 20 MiB above it: with 220 MiB, ingest
-// (bench/lakebench) peaks at 240 MiB at 25,000 and at 100,000 records, for
-// about 7 % more CPU than at 250 MiB (which peaked at 270 MiB).
-const defaultMemoryLimit = 220 << 20
-
 func main() {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
+	memlimit.Apply(memlimit.Default)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -10,6 +10,7 @@ package main
 
 import (
 	"bufio"
+	"callstats/internal/memlimit"
 	"context"
 	"encoding/json"
 	"flag"
@@ -17,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -76,12 +76,10 @@ func run(args []string) error {
 	in := fs.String("in", "records.jsonl", "input file")
 	dir := fs.String("dir", "", "lake directory (a temp dir when empty)")
 	batch := fs.Int("batch", 5000, "records per commit")
-	memLimit := fs.Int64("memlimit", 220<<20, "soft memory limit in bytes when GOMEMLIMIT is unset, as callstats sets it (0: none)")
+	memLimit := fs.Int64("memlimit", memlimit.Default, "soft memory limit in bytes when GOMEMLIMIT is unset, as callstats sets it (0: none)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	fs.Parse(args)
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && *memLimit > 0 {
-		debug.SetMemoryLimit(*memLimit)
-	}
+	memlimit.Apply(*memLimit)
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "lakebench-*")
 		if err != nil {
