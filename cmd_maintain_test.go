@@ -6,16 +6,26 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"callstats/internal/memlimit"
 )
 
 // TestMaintainCommand: maintain on the plain lake says there is nothing to
 // do and exits 0; on an Iceberg lake it runs (quietly, off a terminal).
+// Each run sets the soft memory limit of its lake's format.
 func TestMaintainCommand(t *testing.T) {
 	t.Setenv("TEST_MAINTAIN_GRAPH_SECRET", "secret-1") // maintain loads every secret
-	for _, tc := range []struct{ format, wantOut string }{
-		{"plain", "nothing to maintain"},
-		{"iceberg", ""},
+	var limits []int64
+	applyMemoryLimit = func(l int64) { limits = append(limits, l) }
+	t.Cleanup(func() { applyMemoryLimit = nil })
+	for _, tc := range []struct {
+		format, wantOut string
+		wantLimit       int64
+	}{
+		{"plain", "nothing to maintain", memlimit.Default},
+		{"iceberg", "", memlimit.Iceberg},
 	} {
+		limits = nil
 		dir := t.TempDir()
 		cfg := filepath.Join(dir, "callstats.yaml")
 		yaml := "state_dir: " + filepath.Join(dir, "state") + "\noutput:\n  dir: " + filepath.Join(dir, "lake") + "\n  format: " + tc.format + "\n" +
@@ -29,6 +39,9 @@ func TestMaintainCommand(t *testing.T) {
 		}
 		if got := out.String(); tc.wantOut == "" && got != "" || !strings.Contains(got, tc.wantOut) {
 			t.Errorf("%s: stdout %q, want %q", tc.format, got, tc.wantOut)
+		}
+		if len(limits) != 1 || limits[0] != tc.wantLimit {
+			t.Errorf("%s: memory limits set %v, want [%d]", tc.format, limits, tc.wantLimit)
 		}
 		if tc.format == "iceberg" {
 			if _, err := os.Stat(filepath.Join(dir, "state", "iceberg", "catalog.db")); err != nil {

@@ -91,6 +91,7 @@ func (c *cli) usageError(format string, a ...any) int {
 
 func main() {
 	memlimit.Apply(memlimit.Default)
+	applyMemoryLimit = memlimit.Apply
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -268,8 +269,16 @@ func (c *cli) loadConfig(readOnly bool) (*config.Config, int) {
 	if err != nil {
 		return nil, c.fail(exitCannot, "config: %v", err)
 	}
+	if applyMemoryLimit != nil {
+		applyMemoryLimit(memlimit.ForFormat(cfg.Output.Format))
+	}
 	return cfg, exitOK
 }
+
+// applyMemoryLimit sets the process's soft memory limit (unless GOMEMLIMIT
+// is set) once the config says the lake's format. main sets it; tests, which
+// call run in their own process, leave it nil.
+var applyMemoryLimit func(limit int64)
 
 // runJob loads the config (see loadConfig for readOnly) and runs job with
 // it; its error is printed on one line and is exit status 1.

@@ -5,8 +5,9 @@
 //
 //	go run ./bench/icebergbench -n 25000
 //
-// Both children run under the same soft memory limit (-memlimit, callstats'
-// own, internal/memlimit, when GOMEMLIMIT is unset; -memlimit 0 for none).
+// Each child runs under the soft memory limit callstats sets for its format
+// when GOMEMLIMIT is unset (internal/memlimit: Default, or Iceberg, which
+// leaves room for the SQLite catalog); -memlimit N gives both N, 0 none.
 // -memprofile PREFIX writes each child's heap profile as of the collection
 // that found the most live heap, to PREFIX.plain.pprof and
 // PREFIX.iceberg.pprof (go tool pprof -sample_index=inuse_space);
@@ -67,7 +68,7 @@ func compare(args []string) error {
 	fs := flag.NewFlagSet("icebergbench", flag.ExitOnError)
 	n := fs.Int("n", 25000, "records")
 	batch := fs.Int("batch", 5000, "records per commit")
-	memLimit := fs.Int64("memlimit", memlimit.Default, "soft memory limit in bytes of each child when GOMEMLIMIT is unset, as callstats sets it (0: none)")
+	memLimit := fs.Int64("memlimit", -1, "soft memory limit in bytes of each child when GOMEMLIMIT is unset (0: none; default: callstats' own for each format, internal/memlimit)")
 	memProfile := fs.String("memprofile", "", "write each child's heap profile at its peak to `PREFIX`.FORMAT.pprof")
 	cpuProfile := fs.String("cpuprofile", "", "write each child's CPU profile to `PREFIX`.FORMAT.pprof")
 	fs.Parse(args)
@@ -130,10 +131,13 @@ func child(args []string) error {
 	in := fs.String("in", "", "records, one JSON record a line")
 	dir := fs.String("dir", "", "lake directory")
 	batch := fs.Int("batch", 5000, "records per commit")
-	memLimit := fs.Int64("memlimit", memlimit.Default, "soft memory limit in bytes when GOMEMLIMIT is unset (0: none)")
+	memLimit := fs.Int64("memlimit", -1, "soft memory limit in bytes when GOMEMLIMIT is unset (0: none; default: callstats' own for the format)")
 	memProfile := fs.String("memprofile", "", "write the heap profile of the collection that found the most live heap to `FILE`")
 	cpuProfile := fs.String("cpuprofile", "", "write the CPU profile of the writing to `FILE`")
 	fs.Parse(args)
+	if *memLimit < 0 {
+		*memLimit = memlimit.ForFormat(*format)
+	}
 	memlimit.Apply(*memLimit)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
