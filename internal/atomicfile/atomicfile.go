@@ -126,6 +126,29 @@ func WriteFile(path string, data []byte) error {
 	})
 }
 
+// WriteNew creates path with data unless it exists, in which case it
+// returns an error wrapping fs.ErrExist and leaves the file as it is: data
+// is staged whole, then linked into place, which fails if the name is taken,
+// so of two writers at once exactly one creates it.
+func WriteNew(path string, data []byte) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := os.Link(f.tmp, path); err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
 // SyncDir fsyncs a directory, so that renames and removals in it are durable.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)

@@ -3,8 +3,12 @@ package atomicfile
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -108,5 +112,37 @@ func assertNone(t *testing.T, dir string) {
 	t.Helper()
 	if es, _ := os.ReadDir(dir); len(es) != 0 {
 		t.Fatalf("directory holds %d files, want none", len(es))
+	}
+}
+
+// TestWriteNew: of writers racing to create one file exactly one does; the
+// others get fs.ErrExist and the file holds the winner's bytes whole.
+func TestWriteNew(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "owner.json")
+	const writers = 8
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() { errs[i] = WriteNew(path, []byte(strings.Repeat(strconv.Itoa(i), 4096))) })
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Fatalf("writers %d and %d both created the file", won, i)
+		case err == nil:
+			won = i
+		case !errors.Is(err, fs.ErrExist):
+			t.Fatalf("writer %d: %v, want fs.ErrExist", i, err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || won < 0 || string(b) != strings.Repeat(strconv.Itoa(won), 4096) {
+		t.Fatalf("the file holds %d bytes (err %v), want writer %d's 4096", len(b), err, won)
+	}
+	left, _ := os.ReadDir(filepath.Dir(path))
+	if len(left) != 1 {
+		t.Errorf("temp files left beside the file: %v", left)
 	}
 }

@@ -60,33 +60,20 @@ func (l *Lake) claim() error {
 	return fmt.Errorf("claiming the lake %s: its owner file keeps changing", l.dir)
 }
 
-// writeOwner creates the owner file unless one exists (fs.ErrExist): staged
-// whole, then linked into place, which fails if the name is taken.
+// writeOwner creates the owner file unless one exists (fs.ErrExist).
 func (l *Lake) writeOwner(path, stateDir string) error {
 	host, _ := os.Hostname()
 	b, err := json.Marshal(owner{StateDir: stateDir, Host: host})
 	if err != nil {
 		return err
 	}
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.TempPath())
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Abort()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := os.Link(f.TempPath(), path); err != nil {
+	if err := atomicfile.WriteNew(path, append(b, '\n')); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fs.ErrExist
 		}
 		return fmt.Errorf("claiming the lake: %w", err)
 	}
-	return atomicfile.SyncDir(l.dir)
+	return nil
 }
 
 // canonical is a directory's absolute path with symbolic links resolved, so

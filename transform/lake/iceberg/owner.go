@@ -339,28 +339,13 @@ func createExclusive(ctx context.Context, fsys icebergio.IO, path string, data [
 	}
 }
 
-// createLocal creates a local file with data unless it exists (fs.ErrExist):
-// staged whole, then linked into place, which fails if the name is taken.
+// createLocal creates a local file with data unless it exists (fs.ErrExist).
 func createLocal(path string, data []byte) error {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
+	err := atomicfile.WriteNew(path, data)
+	if errors.Is(err, fs.ErrExist) {
+		return fs.ErrExist
 	}
-	defer os.Remove(f.TempPath())
-	if _, err := f.Write(data); err != nil {
-		f.Abort()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := os.Link(f.TempPath(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fs.ErrExist
-		}
-		return err
-	}
-	return atomicfile.SyncDir(filepath.Dir(path))
+	return err
 }
 
 // self is this state directory as an owner, its id created on first use.
