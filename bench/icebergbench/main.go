@@ -29,7 +29,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -170,17 +169,11 @@ func child(args []string) error {
 		stop := profilePeak(*memProfile)
 		defer stop()
 	}
-	if *cpuProfile != "" {
-		pf, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := pipeline.CPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	t := time.Now()
 	br := bufio.NewReaderSize(f, 1<<20)
 	// Written as the ingest job writes: rows grouped by rowbatch, each

@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -97,17 +96,11 @@ func run(args []string) error {
 		return err
 	}
 	defer f.Close()
-	if *cpuProfile != "" {
-		pf, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := pipeline.CPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	t := time.Now()
 	res, err := pipeline.Run(context.Background(), f, lk, *batch, runtime.GOMAXPROCS(0), time.Now())
 	if err != nil {
