@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,21 +25,7 @@ func TestSourceFailureExitStatus(t *testing.T) {
 	}
 	proxy := faultproxy.New(t, srv.URL)
 	proxy.SetMode(faultproxy.ServerError, faultproxy.Without("/oauth2/"))
-	dir := t.TempDir()
-	queue := filepath.Join(dir, "q.jsonl")
-	os.WriteFile(queue, []byte(`{"PartitionKey":"2026111208","RowKey":"`+id+`-created","Timestamp":"2026-11-12T08:37:15.090Z","CallId":"`+id+`","ChangeType":"created","Source":"teams"}`+"\n"), 0o644)
-	cfg := filepath.Join(dir, "c.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`queue: { path: %s }
-state_dir: %s
-output: { dir: %s }
-teams:
-  tenant_id: tenant-1
-  client_id: client-1
-  client_secret_env: TEST_GRAPH_SECRET
-  graph_url: %s
-  login_url: %s
-  max_attempts: 1
-`, queue, filepath.Join(dir, "state"), filepath.Join(dir, "lake"), proxy.URL, proxy.URL)), 0o644)
+	cfg := writeIngestConfig(t, proxy.URL, `{"PartitionKey":"2026111208","RowKey":"`+id+`-created","Timestamp":"2026-11-12T08:37:15.090Z","CallId":"`+id+`","ChangeType":"created","Source":"teams"}`, "  max_attempts: 1\n")
 	t.Setenv("TEST_GRAPH_SECRET", "secret-1")
 	t.Setenv("CALLSTATS_NOW", "2026-11-13T02:00:00Z")
 

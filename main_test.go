@@ -130,20 +130,7 @@ func TestIngestExitStatus(t *testing.T) {
 	skipWaits(t)
 	srv := graphtest.NewServer(graphtest.Options{})
 	defer srv.Close()
-	dir := t.TempDir()
-	queue := filepath.Join(dir, "q.jsonl")
-	os.WriteFile(queue, []byte(`{"PartitionKey":"2026101008","RowKey":"9e31c6d8-4a07-4b5f-a2e9-d80f13b7c465-created","Timestamp":"2026-10-10T08:37:15.090Z","CallId":"9e31c6d8-4a07-4b5f-a2e9-d80f13b7c465","ChangeType":"created","Source":"teams"}`+"\n"), 0o644)
-	cfg := filepath.Join(dir, "c.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`queue: { path: %s }
-state_dir: %s
-output: { dir: %s }
-teams:
-  tenant_id: tenant-1
-  client_id: client-1
-  client_secret_env: TEST_GRAPH_SECRET
-  graph_url: %s
-  login_url: %s
-`, queue, filepath.Join(dir, "state"), filepath.Join(dir, "lake"), srv.URL, srv.URL)), 0o644)
+	cfg := writeIngestConfig(t, srv.URL, `{"PartitionKey":"2026101008","RowKey":"9e31c6d8-4a07-4b5f-a2e9-d80f13b7c465-created","Timestamp":"2026-10-10T08:37:15.090Z","CallId":"9e31c6d8-4a07-4b5f-a2e9-d80f13b7c465","ChangeType":"created","Source":"teams"}`, "")
 	t.Setenv("TEST_GRAPH_SECRET", "secret-1")
 	t.Setenv("CALLSTATS_NOW", "2026-11-13T02:00:00Z")
 
@@ -164,6 +151,33 @@ teams:
 	if code := run([]string{"status", "--config", cfg}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "ingest") {
 		t.Fatalf("status: exit %d\n%s%s", code, out.String(), errb.String())
 	}
+}
+
+// writeIngestConfig writes a queue holding queueLine and a config that
+// ingests it from the Graph at graphURL (secret in TEST_GRAPH_SECRET), with
+// extra lines added to its teams section; it returns the config's path.
+func writeIngestConfig(t *testing.T, graphURL, queueLine, extraTeams string) string {
+	t.Helper()
+	dir := t.TempDir()
+	queue := filepath.Join(dir, "q.jsonl")
+	if err := os.WriteFile(queue, []byte(queueLine+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "c.yaml")
+	y := fmt.Sprintf(`queue: { path: %s }
+state_dir: %s
+output: { dir: %s }
+teams:
+  tenant_id: tenant-1
+  client_id: client-1
+  client_secret_env: TEST_GRAPH_SECRET
+  graph_url: %s
+  login_url: %s
+`, queue, filepath.Join(dir, "state"), filepath.Join(dir, "lake"), graphURL, graphURL) + extraTeams
+	if err := os.WriteFile(cfg, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // skipWaits skips the clients' pacing and retry waits for the rest of the
