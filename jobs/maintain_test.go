@@ -8,9 +8,7 @@ import (
 	"testing"
 
 	"callstats/internal/heavytest"
-	"callstats/internal/icebergcat"
 	"callstats/transform"
-	"callstats/transform/lake/iceberg"
 )
 
 // TestMaintainPlainLakeHasNothingToDo: with the plain lake, Maintain does
@@ -42,19 +40,7 @@ func TestMaintainTakesTheStateLock(t *testing.T) {
 func maxFilesPerDay(t *testing.T, dir string) int {
 	t.Helper()
 	cfg := icebergConfig(dir, "http://unused", night1)
-	cc, err := icebergcat.Config(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := iceberg.OpenCatalog(context.Background(), cc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
-	v, err := cat.View(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := icebergView(t, cfg)
 	most := 0
 	for _, table := range transform.GraphTables {
 		files, err := v.DataFiles(context.Background(), string(table))

@@ -36,19 +36,7 @@ func icebergDigest(t *testing.T, cfg *config.Config) map[string][]string {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	cc, err := icebergcat.Config(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := iceberg.OpenCatalog(context.Background(), cc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
-	v, err := cat.View(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := icebergView(t, cfg)
 	out := map[string][]string{}
 	for _, table := range transform.GraphTables {
 		var cols []string
@@ -75,23 +63,23 @@ func icebergDigest(t *testing.T, cfg *config.Config) map[string][]string {
 	return out
 }
 
+// icebergView opens a consistent view of an Iceberg lake's tables, closed
+// when the test ends.
+func icebergView(t *testing.T, cfg *config.Config) *iceberg.View {
+	t.Helper()
+	v, closeCatalog, err := icebergcat.OpenView(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeCatalog() })
+	return v
+}
+
 // icebergDataFiles lists the data files of the Graph tables' current
 // snapshots.
 func icebergDataFiles(t *testing.T, cfg *config.Config) []string {
 	t.Helper()
-	cc, err := icebergcat.Config(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := iceberg.OpenCatalog(context.Background(), cc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
-	v, err := cat.View(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := icebergView(t, cfg)
 	var out []string
 	for _, table := range transform.GraphTables {
 		files, err := v.DataFiles(context.Background(), string(table))
